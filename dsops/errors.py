@@ -1,0 +1,142 @@
+"""The dsops error hierarchy.
+
+Every error dsops raises derives from :class:`DsopsError`. Subclasses also inherit the
+matching built-in exception, so ``except LookupError`` catches a missing version and
+``except FileNotFoundError`` a missing store object. Errors carry their context as
+attributes, say what to do next, and pickle cleanly (Airflow and Prefect ship them
+across processes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _rebuild(cls: type[DsopsError], message: str, context: dict[str, Any]) -> DsopsError:
+    return cls(message, **context)
+
+
+class DsopsError(Exception):
+    """Base of every dsops error. ``str(err)`` is a complete sentence for a user."""
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+        for key, value in context.items():
+            setattr(self, key, value)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.context))
+
+
+# --- configuration and environment -------------------------------------------------
+
+
+class ConfigError(DsopsError, ValueError):
+    """A setting or argument is invalid."""
+
+
+class MissingDependency(DsopsError, ImportError):
+    """An optional package is needed for this feature; the message names the extra."""
+
+
+# --- store ----------------------------------------------------------------------------
+
+
+class StoreError(DsopsError, OSError):
+    """The store failed an operation."""
+
+
+class ObjectNotFound(StoreError, FileNotFoundError):
+    """A key does not exist in the store."""
+
+
+class PreconditionFailed(StoreError):
+    """A conditional write lost: the key changed (compare-and-swap) or already exists."""
+
+
+class ObjectExists(PreconditionFailed, FileExistsError):
+    """A create-only write found the key already present."""
+
+
+class AccessDenied(StoreError, PermissionError):
+    """The store refused the request: credentials or permissions."""
+
+
+class StoreUnavailable(StoreError, ConnectionError):
+    """The store cannot be reached, or does not exist."""
+
+
+class StoreFormatError(StoreError):
+    """The store root holds data of an unknown or newer format."""
+
+
+# --- datasets -------------------------------------------------------------------------
+
+
+class InvalidReference(DsopsError, ValueError):
+    """A dataset reference cannot be parsed."""
+
+
+class InvalidPath(DsopsError, ValueError):
+    """A dataset path is absolute, climbs out with ``..``, or is otherwise unsafe."""
+
+
+class VersionNotFound(DsopsError, LookupError):
+    """No version (or draft) matches the id or reference."""
+
+
+class DatasetNotFound(VersionNotFound):
+    """No finalized version exists for ``project/name``."""
+
+
+class VersionImmutable(DsopsError, RuntimeError):
+    """The version is finalized; it can no longer be changed."""
+
+
+class NotFinalized(DsopsError, RuntimeError):
+    """The operation needs a finalized version, but this one is still a draft."""
+
+
+class VersionConflict(DsopsError, ValueError):
+    """A semantic version label is already taken by another version."""
+
+
+class IntegrityError(DsopsError, ValueError):
+    """Stored bytes do not match their recorded hash (a corrupted object)."""
+
+
+class ManifestError(DsopsError, ValueError):
+    """A manifest or draft part is malformed."""
+
+
+class TargetExists(DsopsError, FileExistsError):
+    """The target folder is not empty and ``overwrite`` was not requested."""
+
+
+__all__ = [
+    "AccessDenied",
+    "ConfigError",
+    "DatasetNotFound",
+    "DsopsError",
+    "IntegrityError",
+    "InvalidPath",
+    "InvalidReference",
+    "ManifestError",
+    "MissingDependency",
+    "NotFinalized",
+    "ObjectExists",
+    "ObjectNotFound",
+    "PreconditionFailed",
+    "StoreError",
+    "StoreFormatError",
+    "StoreUnavailable",
+    "TargetExists",
+    "VersionConflict",
+    "VersionImmutable",
+    "VersionNotFound",
+]

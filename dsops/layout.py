@@ -1,0 +1,56 @@
+"""Keys inside a store root: the storage format's single source of truth in code.
+
+See ``docs/FORMAT.md`` for the meaning of each key.
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 1
+MARKER = "dsops.json"
+
+
+def object_key(digest: str) -> str:
+    return f"objects/{digest[:2]}/{digest}"
+
+
+def pack_key(pack_id: str) -> str:
+    return f"packs/{pack_id}"
+
+
+def manifest_key(version_id: str) -> str:
+    return f"manifests/{version_id}.parquet"
+
+
+def version_key(version_id: str) -> str:
+    return f"versions/{version_id}.json"
+
+
+VERSIONS_PREFIX = "versions/"
+
+
+def names_prefix(project: str, name: str) -> str:
+    return f"names/{project}/{name}/"
+
+
+def name_key(project: str, name: str, semver: str) -> str:
+    return f"names/{project}/{name}/{semver}"
+
+
+def ref_key(project: str, name: str, alias: str) -> str:
+    return f"refs/{project}/{name}/{alias}"
+
+
+def refs_prefix(project: str, name: str) -> str:
+    return f"refs/{project}/{name}/"
+
+
+def draft_key(version_id: str) -> str:
+    return f"drafts/{version_id}/draft.json"
+
+
+def parts_prefix(version_id: str) -> str:
+    return f"drafts/{version_id}/parts/"
+
+
+def part_key(version_id: str, part_id: str) -> str:
+    return f"drafts/{version_id}/parts/{part_id}.parquet"

@@ -1,0 +1,1 @@
+"""Prefect tasks and a Block for dsops dataset versioning."""
