@@ -1,0 +1,142 @@
+"""The local object cache: content by hash, verified before it is admitted.
+
+Objects are written to a temporary name, hashed, made read-only and renamed into place,
+so several processes can fetch at once and nobody ever sees a partial or wrong object.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from dsops.errors import IntegrityError
+from dsops.hashing import hash_bytes, hash_file
+from dsops.objects import ByteRange, coalesce, read_ranges
+from dsops.progress import Callback
+from dsops.storage import ObjectStore
+
+
+@dataclass
+class FetchResult:
+    """What a fetch transferred: a partial failure never leaves a bad object behind."""
+
+    objects: int = 0
+    downloaded_bytes: int = 0
+    requests: int = 0
+
+
+class ObjectCache:
+    """Files named by content hash under ``root/objects``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects_dir = root / "objects"
+        self.tmp_dir = root / "tmp"
+
+    def path(self, digest: str) -> Path:
+        return self.objects_dir / digest[:2] / digest
+
+    def has(self, digest: str, size: int) -> bool:
+        try:
+            return os.stat(self.path(digest)).st_size == size
+        except FileNotFoundError:
+            return False
+
+    def _admit_bytes(self, digest: str, data: bytes, source: str) -> None:
+        if hash_bytes(data) != digest:
+            raise IntegrityError(
+                f"Content from {source} does not match its hash {digest[:16]}…: the store "
+                "object is corrupted. Run `dsops verify --deep` on the version; the bytes "
+                "were not cached or served.",
+                hash=digest,
+                source=source,
+            )
+        tmp = self._tmp()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        self._install(tmp, digest)
+
+    def _tmp(self) -> Path:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return self.tmp_dir / uuid.uuid4().hex
+
+    def _install(self, tmp: Path, digest: str) -> None:
+        os.chmod(tmp, 0o444)
+        dest = self.path(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+
+    def fetch(
+        self,
+        store: ObjectStore,
+        rows: pa.Table,
+        *,
+        workers: int = 8,
+        progress: Callback | None = None,
+    ) -> FetchResult:
+        """Make every row's content present locally, reading only what is missing.
+
+        Rows of one pack are read with coalesced ranged GETs, packs in parallel.
+        """
+        progress = progress or Callback()
+        wanted: dict[str, tuple[str, int, int, int]] = {}
+        for digest, obj, offset, length, size in zip(
+            rows.column("hash").to_pylist(),
+            rows.column("object").to_pylist(),
+            rows.column("offset").to_pylist(),
+            rows.column("length").to_pylist(),
+            rows.column("size").to_pylist(),
+        ):
+            if obj and digest not in wanted and not self.has(digest, size):
+                wanted[digest] = (obj, offset, length, size)
+        by_object: dict[str, list[ByteRange]] = defaultdict(list)
+        for digest, (obj, offset, length, _) in wanted.items():
+            by_object[obj].append(ByteRange(offset, length, digest))
+        jobs: list[tuple[str, Sequence[ByteRange]]] = []
+        for obj, ranges in by_object.items():
+            for group in coalesce(ranges):
+                jobs.append((obj, group))
+        result = FetchResult()
+        progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
+
+        def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
+            obj, group = job
+            if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
+                digest = str(group[0].tag)
+                tmp = self._tmp()
+                try:
+                    store.get_file(obj, tmp)
+                    if hash_file(tmp) != digest:
+                        raise IntegrityError(
+                            f"Object {obj} does not match its hash: the store object is "
+                            "corrupted. Run `dsops verify --deep`; it was not cached.",
+                            hash=digest,
+                            source=obj,
+                        )
+                    self._install(tmp, digest)
+                finally:
+                    if tmp.exists():
+                        tmp.unlink()
+                progress.advance(1, group[0].length)
+                return 1, group[0].length
+            got = 0
+            for rng, data in read_ranges(store, obj, group):
+                self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
+                got += len(data)
+                progress.advance(1, len(data))
+            return len(group), got
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for count, nbytes in pool.map(run, jobs):
+                result.objects += count
+                result.downloaded_bytes += nbytes
+                result.requests += 1
+        progress.end()
+        return result

@@ -1,0 +1,275 @@
+"""The catalog: find, resolve and list versions; claim semantic versions; move aliases.
+
+Everything here is built on the store's conditional writes: semantic version labels
+are create-only claims, aliases are compare-and-swap documents with their history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from dsops import layout
+from dsops.catalog import semver
+from dsops.catalog.records import DraftRecord, VersionRecord, now_iso
+from dsops.catalog.refs import LATEST, DatasetRef, check_alias
+from dsops.errors import (
+    DatasetNotFound,
+    ObjectExists,
+    ObjectNotFound,
+    PreconditionFailed,
+    VersionConflict,
+    VersionNotFound,
+)
+from dsops.storage import ObjectStore, dump_json
+
+_HISTORY_LIMIT = 100
+
+
+class Catalog:
+    """Version records, names and aliases inside one store."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    # --- records ----------------------------------------------------------------------
+
+    def version(self, version_id: str) -> VersionRecord:
+        try:
+            data = self.store.get_json(layout.version_key(version_id))
+        except ObjectNotFound:
+            raise VersionNotFound(
+                f"No finalized version {version_id} in store {self.store.url}: check the id "
+                "and the store (--store / DSOPS_STORE).",
+                version_id=version_id,
+                store=self.store.url,
+            ) from None
+        return VersionRecord.from_dict(data)
+
+    def find_version(self, version_id: str) -> VersionRecord | None:
+        try:
+            return self.version(version_id)
+        except VersionNotFound:
+            return None
+
+    def draft(self, version_id: str) -> DraftRecord | None:
+        try:
+            return DraftRecord.from_dict(self.store.get_json(layout.draft_key(version_id)))
+        except ObjectNotFound:
+            return None
+
+    def versions(self, ids: Iterable[str]) -> list[VersionRecord]:
+        ids = list(ids)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            return list(pool.map(self.version, ids))
+
+    # --- resolution -------------------------------------------------------------------
+
+    def resolve(self, ref: str | DatasetRef) -> str:
+        """The version id a reference names (drafts included for bare ids)."""
+        parsed = ref if isinstance(ref, DatasetRef) else DatasetRef.parse(ref)
+        if parsed.version_id:
+            return parsed.version_id
+        assert parsed.project is not None and parsed.name is not None
+        key = (
+            layout.name_key(parsed.project, parsed.name, parsed.label)
+            if parsed.is_semver
+            else layout.ref_key(parsed.project, parsed.name, parsed.label)
+        )
+        try:
+            data = self.store.get_json(key)
+        except ObjectNotFound:
+            raise self._missing(parsed) from None
+        return str(data["version_id"])
+
+    def _missing(self, ref: DatasetRef) -> VersionNotFound:
+        assert ref.project is not None and ref.name is not None
+        labels = self.labels(ref.project, ref.name)
+        if not labels:
+            return DatasetNotFound(
+                f"Dataset {ref.project}/{ref.name} has no finalized version in store "
+                f"{self.store.url}: check the spelling or finalize a version first.",
+                ref=str(ref),
+                store=self.store.url,
+            )
+        aliases = self.aliases(ref.project, ref.name)
+        return VersionNotFound(
+            f"{ref} does not exist: versions are {', '.join(self._sorted(labels)[-5:])}; "
+            f"aliases are {', '.join(sorted(aliases)) or 'none'}.",
+            ref=str(ref),
+            store=self.store.url,
+        )
+
+    @staticmethod
+    def _sorted(labels: Iterable[str]) -> list[str]:
+        return sorted((x for x in labels if semver.is_semver(x)), key=semver.parse)
+
+    def latest(self, project: str, name: str) -> str | None:
+        try:
+            return self.resolve(DatasetRef(project=project, name=name, label=LATEST))
+        except VersionNotFound:
+            return None
+
+    # --- semantic versions ------------------------------------------------------------
+
+    def labels(self, project: str, name: str) -> list[str]:
+        prefix = layout.names_prefix(project, name)
+        return [key[len(prefix) :] for key in self.store.list_keys(prefix)]
+
+    def claim_label(self, record: DraftRecord) -> str:
+        """Claim the draft's semver (explicit, or the next free patch) create-only.
+
+        A claim already made for this draft (an interrupted finalize) is reused, so a
+        retried finalize does not burn another label.
+        """
+        prefix = layout.names_prefix(record.project, record.name)
+        labels = self.labels(record.project, record.name)
+        if record.version:
+            key = prefix + record.version
+            if not self._try_claim(key, record):
+                raise VersionConflict(
+                    f"{record.project}/{record.name}@{record.version} already exists; "
+                    "choose another version or let dsops number it.",
+                    version=record.version,
+                )
+            return record.version
+        for label in labels:
+            if self._claimed_by(prefix + label) == record.id:
+                return label
+        candidate = semver.next_after(labels)
+        for _ in range(1000):
+            if self._try_claim(prefix + candidate, record):
+                return candidate
+            candidate = semver.bump_patch(candidate)
+        raise VersionConflict(f"Could not claim a version for {record.project}/{record.name}.")
+
+    def _claimed_by(self, key: str) -> str | None:
+        try:
+            return str(self.store.get_json(key)["version_id"])
+        except ObjectNotFound:
+            return None
+
+    def _try_claim(self, key: str, record: DraftRecord) -> bool:
+        body = dump_json({"version_id": record.id, "claimed_at": now_iso()})
+        try:
+            self.store.put_if_absent(key, body)
+        except ObjectExists:
+            return self._claimed_by(key) == record.id
+        return True
+
+    def release_label(self, project: str, name: str, label: str, version_id: str) -> None:
+        key = layout.name_key(project, name, label)
+        if self._claimed_by(key) == version_id:
+            self.store.delete(key)
+
+    # --- aliases ----------------------------------------------------------------------
+
+    def aliases(self, project: str, name: str) -> dict[str, str]:
+        """alias → version id for one dataset."""
+        prefix = layout.refs_prefix(project, name)
+        keys = self.store.list_keys(prefix)
+        result = {}
+        for key in keys:
+            try:
+                result[key[len(prefix) :]] = str(self.store.get_json(key)["version_id"])
+            except ObjectNotFound:
+                continue
+        return result
+
+    def alias_history(self, project: str, name: str, alias: str) -> list[dict[str, Any]]:
+        try:
+            data = self.store.get_json(layout.ref_key(project, name, alias))
+        except ObjectNotFound:
+            return []
+        return list(data.get("history", []))
+
+    def set_alias(
+        self, record: VersionRecord, alias: str, *, only_if_newer: bool = False
+    ) -> bool:
+        """Point ``alias`` at ``record`` by compare-and-swap; keep the history.
+
+        With ``only_if_newer`` the alias moves only forward in semver order (used for
+        ``latest`` so concurrent finalizes settle on the highest version).
+        """
+        check_alias(alias)
+        key = layout.ref_key(record.project, record.name, alias)
+        entry = {"version_id": record.id, "version": record.version, "set_at": now_iso()}
+        while True:
+            try:
+                current, etag = self.store.get_json_with_etag(key)
+            except ObjectNotFound:
+                body = dump_json({**entry, "history": [entry]})
+                try:
+                    self.store.put_if_absent(key, body)
+                    return True
+                except ObjectExists:
+                    continue
+            if current.get("version_id") == record.id:
+                return False
+            if only_if_newer and semver.is_semver(str(current.get("version", ""))):
+                if semver.parse(current["version"]) >= semver.parse(record.version):
+                    return False
+            history = [*current.get("history", []), entry][-_HISTORY_LIMIT:]
+            try:
+                self.store.put_if_match(key, dump_json({**entry, "history": history}), etag)
+                return True
+            except PreconditionFailed:
+                continue
+            except ObjectNotFound:
+                continue
+
+    # --- listing ----------------------------------------------------------------------
+
+    def all_version_ids(self) -> list[str]:
+        prefix = layout.VERSIONS_PREFIX
+        return [
+            key[len(prefix) : -len(".json")]
+            for key in self.store.list_keys(prefix)
+            if key.endswith(".json")
+        ]
+
+    def dataset_version_ids(self, project: str, name: str) -> list[str]:
+        prefix = layout.names_prefix(project, name)
+        ids = []
+        for key in self.store.list_keys(prefix):
+            owner = self._claimed_by(key)
+            if owner and owner not in ids:
+                ids.append(owner)
+        return ids
+
+    def iter_versions(
+        self, project: str | None = None, name: str | None = None
+    ) -> Iterator[VersionRecord]:
+        """Finalized versions, oldest first."""
+        if project and name:
+            ids = self.dataset_version_ids(project, name)
+            records = [r for r in (self.find_version(i) for i in ids) if r is not None]
+        else:
+            records = self.versions(self.all_version_ids())
+        for record in sorted(records, key=lambda r: (r.finalized_at, r.id)):
+            if project and record.project != project:
+                continue
+            if name and record.name != name:
+                continue
+            yield record
+
+    def ancestry(self, version_id: str) -> dict[str, list[str]]:
+        """version id → parent ids over the whole ancestry (including ``version_id``)."""
+        graph: dict[str, list[str]] = {}
+        frontier = [version_id]
+        while frontier:
+            current = frontier.pop()
+            if current in graph:
+                continue
+            record = self.find_version(current)
+            if record is None:
+                draft = self.draft(current)
+                if draft is None:
+                    raise VersionNotFound(f"Version {current} is missing.", version_id=current)
+                parents = list(draft.parents)
+            else:
+                parents = list(record.parents)
+            graph[current] = parents
+            frontier.extend(p for p in parents if p not in graph)
+        return graph

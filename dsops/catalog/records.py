@@ -1,0 +1,116 @@
+"""Version and draft records: the JSON documents that make a version exist."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any
+
+from dsops.errors import ConfigError, ManifestError
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_version_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_version_id(text: str) -> bool:
+    return bool(_VERSION_ID.match(text))
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def check_project_name(project: str, name: str) -> None:
+    """Projects may nest with ``/``; each segment, and the name, is a plain identifier."""
+    if not project or not all(_SEGMENT.match(p) for p in project.split("/")):
+        raise ConfigError(
+            f"Invalid project {project!r}: use letters, digits, '.', '_' or '-', "
+            "optionally nested with '/' (e.g. 'vision/cats').",
+            project=project,
+        )
+    if not name or not _SEGMENT.match(name):
+        raise ConfigError(
+            f"Invalid dataset name {name!r}: use letters, digits, '.', '_' or '-'.",
+            name=name,
+        )
+
+
+def _from_dict(cls: type[Any], data: dict[str, Any], what: str) -> Any:
+    known = {f.name for f in fields(cls)}
+    try:
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("parents", "tags"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+    except TypeError as exc:
+        raise ManifestError(f"Malformed {what}: {exc}.", what=what) from exc
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """``drafts/<id>/draft.json``: what a draft will become, written create-only."""
+
+    id: str
+    project: str
+    name: str
+    parents: tuple[str, ...] = ()
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    version: str | None = None
+    created_at: str = field(default_factory=now_iso)
+    hash_algo: str = "blake3"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["parents"] = list(self.parents)
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DraftRecord:
+        record: DraftRecord = _from_dict(cls, data, "draft record")
+        return record
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """``versions/<id>.json``: a finalized version. Creating it is the commit point."""
+
+    id: str
+    project: str
+    name: str
+    version: str
+    parents: tuple[str, ...] = ()
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: str = ""
+    finalized_at: str = ""
+    manifest: str = ""
+    hash_algo: str = "blake3"
+    file_count: int = 0
+    total_size: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    format: int = 1
+
+    @property
+    def ref(self) -> str:
+        return f"{self.project}/{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["parents"] = list(self.parents)
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VersionRecord:
+        record: VersionRecord = _from_dict(cls, data, "version record")
+        return record

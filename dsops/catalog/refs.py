@@ -1,0 +1,82 @@
+"""Dataset references: a bare version id, or ``project/name@<semver|latest|alias>``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dsops.catalog.records import check_project_name, is_version_id
+from dsops.catalog.semver import is_semver
+from dsops.errors import ConfigError, InvalidReference
+
+LATEST = "latest"
+_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
+
+
+def check_alias(alias: str) -> str:
+    if not _ALIAS.match(alias) or is_semver(alias):
+        raise ConfigError(
+            f"Invalid alias {alias!r}: start with a letter; letters, digits, '.', '_', '-'.",
+            alias=alias,
+        )
+    return alias
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A parsed reference. Exactly one of ``version_id`` or ``project``+``name`` is set."""
+
+    version_id: str | None = None
+    project: str | None = None
+    name: str | None = None
+    label: str = LATEST  # a semver, "latest", or an alias
+
+    @classmethod
+    def parse(cls, text: str) -> DatasetRef:
+        """Parse ``text``.
+
+        Example:
+            >>> DatasetRef.parse("vision/cats@1.2.0").label
+            '1.2.0'
+        """
+        raw = str(text).strip()
+        if is_version_id(raw):
+            return cls(version_id=raw)
+        dataset, sep, label = raw.partition("@")
+        project, slash, name = dataset.rpartition("/")
+        if not slash or not project or not name or (sep and not label):
+            raise InvalidReference(
+                f"Cannot read {text!r} as a dataset reference: use a version id (32 hex "
+                "characters) or project/name@version, project/name@latest, "
+                "project/name@<alias>.",
+                ref=str(text),
+            )
+        try:
+            check_project_name(project, name)
+            if label and not is_semver(label):
+                check_alias(label)
+        except ConfigError as exc:
+            raise InvalidReference(f"Invalid reference {text!r}: {exc}", ref=str(text)) from None
+        return cls(project=project, name=name, label=label or LATEST)
+
+    def __str__(self) -> str:
+        if self.version_id:
+            return self.version_id
+        return f"{self.project}/{self.name}@{self.label}"
+
+    @property
+    def is_semver(self) -> bool:
+        return self.version_id is None and is_semver(self.label)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version_id": self.version_id,
+            "project": self.project,
+            "name": self.name,
+            "label": self.label,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetRef:
+        return cls(**data)

@@ -1,0 +1,502 @@
+"""The public SDK: ``Dataset`` — create, change, finalize, inspect and fetch versions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from dsops import drafts, layout
+from dsops.catalog import (
+    LATEST,
+    DatasetRef,
+    DraftRecord,
+    VersionRecord,
+    check_alias,
+    check_project_name,
+    is_version_id,
+    new_version_id,
+)
+from dsops.catalog import semver as _semver
+from dsops.drafts import ChangeSummary
+from dsops.errors import ConfigError, NotFinalized, VersionNotFound
+from dsops.manifest import ManifestDiff, diff, select
+from dsops.paths import match_mask
+from dsops.progress import Callback
+from dsops.store import Store
+
+StoreLike = Store | str | None
+Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+class Dataset:
+    """One dataset version: a draft you can change, or an immutable finalized version.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> store = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+        >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("hi")
+        >>> ds = Dataset.create(project="demo", name="toy", store=store)
+        >>> ds.add_files(src).added
+        1
+        >>> ds.finalize() == ds.id, ds.version
+        (True, '1.0.0')
+    """
+
+    def __init__(
+        self, store: Store, draft: DraftRecord | None, record: VersionRecord | None
+    ) -> None:
+        self._store = store
+        self._draft = draft
+        self._record = record
+
+    # --- constructors -----------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        project: str,
+        name: str,
+        parents: Sequence[str | Dataset] | str | Dataset | None = None,
+        *,
+        store: StoreLike = None,
+        description: str = "",
+        tags: Sequence[str] | None = None,
+        version: str | None = None,
+    ) -> Dataset:
+        """Start a draft of ``project/name``.
+
+        Args:
+            project: Project, optionally nested (``"vision/cats"``).
+            name: Dataset name.
+            parents: Versions to inherit from: ids, refs (``"p/n@1.0.0"``), Datasets, or
+                ``"latest"`` for this dataset's latest version (skipped when none yet).
+            store: A :class:`Store`, a URL, or None for the default store.
+            description: Free text.
+            tags: Labels for search.
+            version: Explicit semantic version for finalize (else the next patch).
+        """
+        opened = Store.coerce(store)
+        check_project_name(project, name)
+        if version is not None:
+            _semver.parse(version)
+        opened.ensure_format()
+        parent_ids = cls._resolve_parents(opened, project, name, parents)
+        record = DraftRecord(
+            id=new_version_id(),
+            project=project,
+            name=name,
+            parents=tuple(parent_ids),
+            description=description or "",
+            tags=tuple(tags or ()),
+            version=version,
+        )
+        from dsops.storage import dump_json
+
+        opened.backend.put_if_absent(layout.draft_key(record.id), dump_json(record.to_dict()))
+        return cls(opened, record, None)
+
+    @staticmethod
+    def _resolve_parents(
+        store: Store,
+        project: str,
+        name: str,
+        parents: Sequence[str | Dataset] | str | Dataset | None,
+    ) -> list[str]:
+        if parents is None:
+            return []
+        items = [parents] if isinstance(parents, (str, Dataset)) else list(parents)
+        ids: list[str] = []
+        for item in items:
+            if isinstance(item, Dataset):
+                parent_id = item.id
+                if not item.is_final:
+                    raise NotFinalized(
+                        f"Parent {item.id} is still a draft: finalize it before using it as a "
+                        "parent.",
+                        version_id=item.id,
+                    )
+            elif str(item).strip() == LATEST:
+                latest = store.catalog.latest(project, name)
+                if latest is None:
+                    continue
+                parent_id = latest
+            else:
+                parent_id = store.catalog.resolve(str(item))
+                if store.catalog.find_version(parent_id) is None:
+                    if store.catalog.draft(parent_id) is not None:
+                        raise NotFinalized(
+                            f"Parent {parent_id} is still a draft: finalize it first.",
+                            version_id=parent_id,
+                        )
+                    store.catalog.version(parent_id)  # raises VersionNotFound
+            if parent_id not in ids:
+                ids.append(parent_id)
+        return ids
+
+    @classmethod
+    def get(
+        cls,
+        ref: str | None = None,
+        *,
+        project: str | None = None,
+        name: str | None = None,
+        version: str | None = None,
+        alias: str | None = None,
+        store: StoreLike = None,
+    ) -> Dataset:
+        """Open a version or draft by id or reference.
+
+        ``ref`` is a version id, ``project/name@1.2.0``, ``project/name@latest`` or
+        ``project/name@<alias>``; or give ``project=``, ``name=`` and optionally
+        ``version=`` / ``alias=`` (default: latest).
+        """
+        opened = Store.coerce(store)
+        if ref is None:
+            if not project or not name:
+                raise ConfigError(
+                    "Dataset.get needs a reference or project= and name=.", project=project
+                )
+            label = version or alias or LATEST
+            parsed = DatasetRef(project=project, name=name, label=label)
+        else:
+            parsed = DatasetRef.parse(ref)
+        version_id = opened.catalog.resolve(parsed)
+        return cls.open_id(version_id, opened)
+
+    @classmethod
+    def open_id(cls, version_id: str, store: Store) -> Dataset:
+        record = store.catalog.find_version(version_id)
+        if record is not None:
+            return cls(store, None, record)
+        draft = store.catalog.draft(version_id)
+        if draft is None:
+            raise VersionNotFound(
+                f"No version or draft {version_id} in store {store.url}: check the id and "
+                "the store (--store / DSOPS_STORE).",
+                version_id=version_id,
+                store=store.url,
+            )
+        return cls(store, draft, None)
+
+    @classmethod
+    def list(
+        cls,
+        project: str | None = None,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        *,
+        store: StoreLike = None,
+    ) -> list[dict[str, Any]]:
+        """Finalized versions, oldest first, as dicts (id, project, name, version, …)."""
+        opened = Store.coerce(store)
+        wanted = set(tags or ())
+        rows = []
+        alias_cache: dict[tuple[str, str], dict[str, str]] = {}
+        for record in opened.catalog.iter_versions(project, name):
+            if wanted and not wanted.issubset(record.tags):
+                continue
+            key = (record.project, record.name)
+            if key not in alias_cache:
+                alias_cache[key] = opened.catalog.aliases(*key)
+            rows.append(
+                {
+                    "id": record.id,
+                    "project": record.project,
+                    "name": record.name,
+                    "version": record.version,
+                    "ref": record.ref,
+                    "parents": list(record.parents),
+                    "created": record.created_at,
+                    "finalized": record.finalized_at,
+                    "file_count": record.file_count,
+                    "size": record.total_size,
+                    "tags": list(record.tags),
+                    "description": record.description,
+                    "aliases": sorted(a for a, v in alias_cache[key].items() if v == record.id),
+                    "changes": dict(record.changes),
+                }
+            )
+        return rows
+
+    # --- properties -------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self._record.id if self._record else self._draft_record.id
+
+    @property
+    def _draft_record(self) -> DraftRecord:
+        assert self._draft is not None
+        return self._draft
+
+    @property
+    def project(self) -> str:
+        return self._record.project if self._record else self._draft_record.project
+
+    @property
+    def name(self) -> str:
+        return self._record.name if self._record else self._draft_record.name
+
+    @property
+    def version(self) -> str | None:
+        """The semantic version once finalized; None for a draft."""
+        return self._record.version if self._record else None
+
+    @property
+    def parents(self) -> list[str]:
+        source = self._record or self._draft_record
+        return list(source.parents)
+
+    @property
+    def description(self) -> str:
+        return (self._record or self._draft_record).description
+
+    @property
+    def tags(self) -> list[str]:
+        return list((self._record or self._draft_record).tags)
+
+    @property
+    def created_at(self) -> str:
+        return (self._record or self._draft_record).created_at
+
+    @property
+    def is_final(self) -> bool:
+        return self._record is not None
+
+    @property
+    def record(self) -> VersionRecord | None:
+        """The version record (None while a draft)."""
+        return self._record
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return dict(self._record.provenance) if self._record else {}
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def ref(self) -> str:
+        return self._record.ref if self._record else self.id
+
+    def refresh(self) -> Dataset:
+        """Re-read the state from the store (a draft may have been finalized elsewhere)."""
+        fresh = Dataset.open_id(self.id, self._store)
+        self._draft, self._record = fresh._draft, fresh._record
+        return self
+
+    def __repr__(self) -> str:
+        state = self.version or "draft"
+        return f"Dataset({self.project}/{self.name}@{state}, id={self.id})"
+
+    # --- changing a draft -------------------------------------------------------------
+
+    def _open_draft(self) -> DraftRecord:
+        if self._record is not None or self._draft is None:
+            self.refresh()
+        if self._record is not None:
+            drafts.ensure_open(self._store.context(), DraftRecord(
+                id=self.id, project=self.project, name=self.name))
+        return self._draft_record
+
+    def add_files(
+        self,
+        path: Paths,
+        dataset_path: str = "",
+        wildcard: str | Sequence[str] | None = None,
+        recursive: bool = True,
+        *,
+        progress: Callback | None = None,
+    ) -> ChangeSummary:
+        """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
+
+        Content already stored (by any ancestor) is not uploaded again.
+        """
+        return drafts.add_files(
+            self._store.context(), self._open_draft(), path, dataset_path, wildcard,
+            recursive, progress,
+        )
+
+    def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
+        """Remove files matching glob pattern(s) (a folder name removes its contents)."""
+        return drafts.remove_files(self._store.context(), self._open_draft(), pattern)
+
+    def sync_folder(
+        self,
+        folder: str | os.PathLike[str],
+        dataset_path: str = "",
+        *,
+        progress: Callback | None = None,
+    ) -> ChangeSummary:
+        """Mirror ``folder`` into ``dataset_path``: added, modified and removed files."""
+        return drafts.sync_folder(
+            self._store.context(), self._open_draft(), folder, dataset_path, progress
+        )
+
+    def finalize(
+        self, *, provenance: dict[str, Any] | None = None, alias: str | None = None
+    ) -> str:
+        """Commit the draft atomically and return the version id (idempotent)."""
+        if alias:
+            check_alias(alias)
+        if self._record is None:
+            self.refresh()
+        draft = self._draft or DraftRecord(id=self.id, project=self.project, name=self.name)
+        self._record = drafts.finalize(self._store.context(), draft, provenance, alias)
+        return self._record.id
+
+    def set_alias(self, alias: str) -> None:
+        """Point ``project/name@alias`` at this finalized version (history is kept)."""
+        check_alias(alias)
+        self._store.catalog.set_alias(self._final("set an alias"), alias)
+
+    def aliases(self) -> list[str]:
+        """Aliases currently pointing at this version."""
+        mapping = self._store.catalog.aliases(self.project, self.name)
+        return sorted(a for a, v in mapping.items() if v == self.id)
+
+    def alias_history(self, alias: str) -> list[dict[str, Any]]:
+        return self._store.catalog.alias_history(self.project, self.name, alias)
+
+    def _final(self, action: str) -> VersionRecord:
+        if self._record is None:
+            self.refresh()
+        if self._record is None:
+            raise NotFinalized(
+                f"Version {self.id} is a draft: finalize it before you {action}.",
+                version_id=self.id,
+            )
+        return self._record
+
+    # --- inspection -------------------------------------------------------------------
+
+    def manifest(self) -> pa.Table:
+        """The full file table (path, size, hash, object, offset, length, origin, mtime)."""
+        if self._record is not None:
+            return self._store.manifests.table(self.id)
+        view, _ = drafts.current_view(self._store.context(), self._draft_record)
+        return view
+
+    def _parent_view(self) -> pa.Table:
+        draft = DraftRecord(
+            id=self.id, project=self.project, name=self.name, parents=tuple(self.parents)
+        )
+        return drafts.base_view(self._store.context(), draft)
+
+    def list_files(self, pattern: str | Sequence[str] | None = None) -> list[str]:
+        """Paths in the version, sorted; optionally only those matching glob(s)."""
+        table = select(self.manifest(), pattern)
+        return [str(p) for p in table.column("path").to_pylist()]
+
+    def files(self, pattern: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """A DataFrame of files: path, size, hash, origin (the version that added it)."""
+        table = select(self.manifest(), pattern)
+        return table.select(["path", "size", "hash", "origin", "mtime"]).to_pandas()
+
+    def changes(self) -> ManifestDiff:
+        """Difference against the merged parents."""
+        return diff(self._parent_view(), self.manifest())
+
+    def list_added_files(self) -> list[str]:
+        return [str(p) for p in self.changes().added.column("path").to_pylist()]
+
+    def list_modified_files(self) -> list[str]:
+        return [str(p) for p in self.changes().modified.column("path").to_pylist()]
+
+    def list_removed_files(self) -> list[str]:
+        return [str(p) for p in self.changes().removed.column("path").to_pylist()]
+
+    def diff(self, other: Dataset | str) -> ManifestDiff:
+        """What changes from ``other`` to this version (other = old, self = new)."""
+        if not isinstance(other, Dataset):
+            other = Dataset.get(str(other), store=self._store)
+        return diff(other.manifest(), self.manifest())
+
+    def get_dependency_graph(self) -> dict[str, list[str]]:
+        """version id → parent ids, over this version's whole ancestry."""
+        if self._record is None and self._draft is not None:
+            graph = {self.id: list(self._draft.parents)}
+            for parent in self._draft.parents:
+                graph.update(self._store.catalog.ancestry(parent))
+            return graph
+        return self._store.catalog.ancestry(self.id)
+
+    def lineage(self) -> list[VersionRecord]:
+        """The finalized ancestors (including this version), oldest first."""
+        graph = self.get_dependency_graph()
+        records = [
+            r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None
+        ]
+        return sorted(records, key=lambda r: (r.finalized_at, r.id))
+
+    def verify(self, deep: bool = False) -> dict[str, Any]:
+        """Check every referenced object exists (``deep``: re-hash the content)."""
+        from dsops.verify import verify_version
+
+        return verify_version(self._store, self.id, self.manifest(), deep=deep)
+
+    # --- fetching ---------------------------------------------------------------------
+
+    def get_local_copy(
+        self,
+        include: str | Sequence[str] | None = None,
+        *,
+        progress: Callback | None = None,
+    ) -> str:
+        """A read-only folder with the merged files (cached; downloads only what's new)."""
+        record = self._final("fetch a read-only copy (or use get_mutable_local_copy)")
+        patterns = [include] if isinstance(include, str) else include
+        rows = select(self._store.manifests.table(record.id), patterns)
+        path = self._store.cache.view(
+            self._store.backend, record.id, rows, patterns,
+            workers=self._store.workers or 8, progress=progress,
+        )
+        return str(path)
+
+    def get_mutable_local_copy(
+        self,
+        target_folder: str | os.PathLike[str],
+        overwrite: bool = False,
+        include: str | Sequence[str] | None = None,
+        *,
+        progress: Callback | None = None,
+    ) -> str:
+        """A writable copy in ``target_folder`` (must be empty unless ``overwrite``)."""
+        from pathlib import Path
+
+        rows = select(self.manifest(), include)
+        path = self._store.cache.mutable_copy(
+            self._store.backend, rows, Path(target_folder), overwrite=overwrite,
+            workers=self._store.workers or 8, progress=progress,
+        )
+        return str(path)
+
+    def read_file(self, path: str) -> bytes:
+        """The bytes of one file of the version (through the cache)."""
+        table = self.manifest()
+        row = table.filter(match_mask(table.column("path"), [_literal(path)]))
+        row = row.filter(pa.compute.equal(row.column("path"), path))
+        if row.num_rows == 0:
+            raise VersionNotFound(
+                f"No file {path!r} in {self.ref}: list files with ds.list_files().",
+                path=path,
+                version_id=self.id,
+            )
+        self._store.cache.fetch(self._store.backend, row)
+        digest = str(row.column("hash")[0].as_py())
+        if int(row.column("size")[0].as_py()) == 0:
+            return b""
+        return self._store.cache.objects.path(digest).read_bytes()
+
+
+def _literal(path: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+def is_dataset_id(text: str) -> bool:
+    return is_version_id(text)

@@ -1,0 +1,29 @@
+"""Drafts: staged changes (one part per call) and finalize, the commit protocol."""
+
+from __future__ import annotations
+
+from dsops.drafts.changes import (
+    DraftContext,
+    add_files,
+    base_view,
+    current_view,
+    ensure_open,
+    remove_files,
+    sync_folder,
+)
+from dsops.drafts.finalize import finalize
+from dsops.drafts.sources import SourceNotFound
+from dsops.drafts.summary import ChangeSummary
+
+__all__ = [
+    "ChangeSummary",
+    "DraftContext",
+    "SourceNotFound",
+    "add_files",
+    "base_view",
+    "current_view",
+    "ensure_open",
+    "finalize",
+    "remove_files",
+    "sync_folder",
+]

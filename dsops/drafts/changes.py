@@ -1,0 +1,242 @@
+"""Draft operations: add files, remove files, sync a folder — each writes one part."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dsops import layout
+from dsops.catalog import Catalog, DraftRecord
+from dsops.drafts.parts import read_parts, write_new_part
+from dsops.drafts.sources import LocalFile, SourceNotFound, collect, walk
+from dsops.drafts.summary import ChangeSummary
+from dsops.errors import InvalidPath, VersionImmutable
+from dsops.hashing import StatCache, default_workers, empty_digest, hash_files
+from dsops.manifest import (
+    PART_SCHEMA,
+    ManifestLoader,
+    apply_parts,
+    merge_parents,
+    select,
+    total_size,
+)
+from dsops.objects import Location, PendingFile, store_files
+from dsops.paths import normalize_dataset_path
+from dsops.progress import Callback
+from dsops.storage import ObjectStore
+
+
+@dataclass
+class DraftContext:
+    """What draft operations need, wired together by the SDK facade."""
+
+    store: ObjectStore
+    catalog: Catalog
+    manifests: ManifestLoader
+    statcache: StatCache
+    workers: int = 0
+
+    def pool_size(self) -> int:
+        return self.workers or default_workers()
+
+
+def base_view(ctx: DraftContext, draft: DraftRecord) -> pa.Table:
+    """The merged view of the draft's parents (later parents win)."""
+    return merge_parents([ctx.manifests.table(p) for p in draft.parents])
+
+
+def current_view(ctx: DraftContext, draft: DraftRecord) -> tuple[pa.Table, list[str]]:
+    """The draft's files as they stand now: parents plus every part so far."""
+    parts = read_parts(ctx.store, draft.id)
+    view = apply_parts(base_view(ctx, draft), [t for _, t, _ in parts], draft.id)
+    return view, [part_id for part_id, _, _ in parts]
+
+
+def ensure_open(ctx: DraftContext, draft: DraftRecord) -> None:
+    if ctx.store.exists(layout.version_key(draft.id)):
+        record = ctx.catalog.version(draft.id)
+        raise VersionImmutable(
+            f"Version {draft.id} ({record.ref}) is finalized and cannot change: create a "
+            f"child version with parents=['{draft.id}'] and change that.",
+            version_id=draft.id,
+        )
+
+
+def _locations(view: pa.Table) -> dict[str, Location]:
+    hashes = view.column("hash").to_pylist()
+    objects = view.column("object").to_pylist()
+    offsets = view.column("offset").to_pylist()
+    lengths = view.column("length").to_pylist()
+    return {
+        h: Location(o, off, n)
+        for h, o, off, n in zip(hashes, objects, offsets, lengths)
+        if o
+    }
+
+
+def _part_rows(files: Sequence[LocalFile], hashes: Sequence[str], where: dict[str, Location]
+               ) -> pa.Table:
+    locs = [where.get(h, Location("", 0, 0)) for h in hashes]
+    return pa.table(
+        {
+            "op": pa.array(["add"] * len(files), pa.string()),
+            "path": [f.path for f in files],
+            "size": pa.array([f.size for f in files], pa.int64()),
+            "hash": list(hashes),
+            "object": [loc.object for loc in locs],
+            "offset": pa.array([loc.offset for loc in locs], pa.int64()),
+            "length": pa.array([loc.length for loc in locs], pa.int64()),
+            "mtime": pa.array([f.mtime_ns for f in files], pa.int64()),
+        },
+        schema=PART_SCHEMA,
+    )
+
+
+def _remove_rows(removed: pa.Table) -> pa.Table:
+    n = removed.num_rows
+    zeros = pa.array([0] * n, pa.int64())
+    return pa.table(
+        {
+            "op": pa.array(["remove"] * n, pa.string()),
+            "path": removed.column("path"),
+            "size": removed.column("size"),
+            "hash": removed.column("hash"),
+            "object": pa.array([""] * n, pa.string()),
+            "offset": zeros,
+            "length": zeros,
+            "mtime": zeros,
+        },
+        schema=PART_SCHEMA,
+    )
+
+
+def _stage(
+    ctx: DraftContext,
+    draft: DraftRecord,
+    files: Sequence[LocalFile],
+    view: pa.Table,
+    progress: Callback | None,
+) -> tuple[pa.Table, ChangeSummary]:
+    """Hash ``files``, upload content the store lacks, and build the add rows.
+
+    Returns the rows for files that are new or modified relative to ``view``.
+    """
+    hashes = hash_files(
+        [(f.source, f.size, f.stat_key) for f in files],
+        ctx.statcache,
+        algo=draft.hash_algo,
+        progress=progress,
+        workers=ctx.pool_size(),
+    )
+    current = dict(zip(view.column("path").to_pylist(), view.column("hash").to_pylist()))
+    changed_idx = [i for i, f in enumerate(files) if current.get(f.path) != hashes[i]]
+    known = _locations(view)
+    empty = empty_digest()
+    pending = [
+        PendingFile(files[i].source, hashes[i], files[i].size)
+        for i in changed_idx
+        if hashes[i] not in known and hashes[i] != empty
+    ]
+    stored = store_files(ctx.store, pending, workers=ctx.pool_size(), progress=progress)
+    known.update(stored.locations)
+    changed = [files[i] for i in changed_idx]
+    rows = _part_rows(changed, [hashes[i] for i in changed_idx], known)
+    added = [f for f in changed if f.path not in current]
+    modified = [f for f in changed if f.path in current]
+    summary = ChangeSummary(
+        added=len(added),
+        modified=len(modified),
+        unchanged=len(files) - len(changed),
+        added_bytes=sum(f.size for f in added),
+        modified_bytes=sum(f.size for f in modified),
+        uploaded_bytes=stored.uploaded_bytes,
+    )
+    return rows, summary
+
+
+def _commit_part(
+    ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
+) -> None:
+    if table.num_rows == 0:
+        return
+    write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
+    # A finalize that raced this call must not silently drop it.
+    ensure_open(ctx, draft)
+
+
+def add_files(
+    ctx: DraftContext,
+    draft: DraftRecord,
+    sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    dataset_path: str = "",
+    wildcard: str | Sequence[str] | None = None,
+    recursive: bool = True,
+    progress: Callback | None = None,
+) -> ChangeSummary:
+    ensure_open(ctx, draft)
+    folder = normalize_dataset_path(dataset_path)
+    files = collect(sources, folder, wildcard, recursive)
+    view, _ = current_view(ctx, draft)
+    rows, summary = _stage(ctx, draft, files, view, progress)
+    _commit_part(ctx, draft, rows, summary, "add")
+    return summary
+
+
+def remove_files(
+    ctx: DraftContext, draft: DraftRecord, patterns: str | Sequence[str]
+) -> ChangeSummary:
+    ensure_open(ctx, draft)
+    view, _ = current_view(ctx, draft)
+    listed = [patterns] if isinstance(patterns, str) else list(patterns)
+    for pattern in listed:
+        if pattern.startswith("/") or ".." in pattern.split("/"):
+            raise InvalidPath(
+                f"Pattern {pattern!r} is absolute or climbs with '..': patterns match paths "
+                "inside the dataset.",
+                path=pattern,
+            )
+    removed = select(view, listed)
+    summary = ChangeSummary(
+        removed=removed.num_rows,
+        removed_bytes=total_size(removed),
+        unchanged=view.num_rows - removed.num_rows,
+    )
+    _commit_part(ctx, draft, _remove_rows(removed), summary, "remove")
+    return summary
+
+
+def sync_folder(
+    ctx: DraftContext,
+    draft: DraftRecord,
+    folder: str | os.PathLike[str],
+    dataset_path: str = "",
+    progress: Callback | None = None,
+) -> ChangeSummary:
+    """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing."""
+    ensure_open(ctx, draft)
+    prefix = normalize_dataset_path(dataset_path)
+    root = os.fspath(folder)
+    if not os.path.isdir(root):
+        raise SourceNotFound(
+            f"Cannot sync {root!r}: it is not a folder. Give the folder to mirror.", path=root
+        )
+    files = sorted(walk(os.path.abspath(root), prefix), key=lambda f: f.path)
+    view, _ = current_view(ctx, draft)
+    rows, summary = _stage(ctx, draft, files, view, progress)
+    paths = view.column("path")
+    under = (
+        pc.or_(pc.equal(paths, prefix), pc.starts_with(paths, prefix + "/"))
+        if prefix
+        else pa.array([True] * view.num_rows, pa.bool_())
+    )
+    local = pa.array([f.path for f in files], pa.string())
+    gone = view.filter(pc.and_(under, pc.invert(pc.is_in(paths, value_set=local))))
+    summary = ChangeSummary(
+        **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
+    )
+    _commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
+    return summary

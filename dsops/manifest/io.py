@@ -1,0 +1,76 @@
+"""Manifest and draft-part (de)serialization as Parquet, with lineage in the metadata."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dsops.errors import ManifestError
+from dsops.manifest.schema import MANIFEST_SCHEMA, PART_SCHEMA
+from dsops.paths import check_paths
+
+_META_KEY = b"dsops"
+FORMAT_METADATA_VERSION = 1
+
+
+def _to_parquet(table: pa.Table, metadata: dict[str, Any]) -> bytes:
+    meta = dict(table.schema.metadata or {})
+    meta[_META_KEY] = json.dumps(metadata, sort_keys=True, default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", row_group_size=256 * 1024)
+    return sink.getvalue()
+
+
+def _from_parquet(
+    data: bytes, schema: pa.Schema, what: str
+) -> tuple[pa.Table, dict[str, Any]]:
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise ManifestError(
+            f"{what} is not a readable Parquet file ({exc}); the store object may be "
+            "corrupted — run `dsops verify`.",
+            what=what,
+        ) from exc
+    missing = [n for n in schema.names if n not in table.column_names]
+    if missing:
+        raise ManifestError(
+            f"{what} lacks columns {missing}; it was not written by this dsops format.",
+            what=what,
+        )
+    raw = (table.schema.metadata or {}).get(_META_KEY, b"{}")
+    try:
+        metadata = json.loads(raw)
+    except ValueError as exc:
+        raise ManifestError(f"{what} has unreadable lineage metadata.", what=what) from exc
+    try:
+        table = table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ManifestError(f"{what} has columns of the wrong type: {exc}.", what=what) from exc
+    check_paths(table.column("path"), what)
+    return table, metadata
+
+
+def write_manifest(table: pa.Table, metadata: dict[str, Any]) -> bytes:
+    """Serialize a manifest (already sorted by path) with lineage metadata."""
+    check_paths(table.column("path"), "manifest")
+    return _to_parquet(table.cast(MANIFEST_SCHEMA), metadata)
+
+
+def read_manifest(data: bytes, what: str = "manifest") -> tuple[pa.Table, dict[str, Any]]:
+    """Parse and validate a manifest; unsafe paths raise :class:`InvalidPath`."""
+    return _from_parquet(data, MANIFEST_SCHEMA, what)
+
+
+def write_part(table: pa.Table, metadata: dict[str, Any]) -> bytes:
+    check_paths(table.column("path"), "draft part")
+    return _to_parquet(table.cast(PART_SCHEMA), metadata)
+
+
+def read_part(data: bytes, what: str = "draft part") -> tuple[pa.Table, dict[str, Any]]:
+    return _from_parquet(data, PART_SCHEMA, what)

@@ -1,0 +1,66 @@
+"""Load immutable manifests from a store, through a local file cache and a small LRU."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from dsops import layout
+from dsops.errors import ObjectNotFound, VersionNotFound
+from dsops.manifest.io import read_manifest
+from dsops.storage import ObjectStore
+
+
+class ManifestLoader:
+    """Finalized manifests never change, so each is downloaded at most once per machine."""
+
+    def __init__(self, store: ObjectStore, local_dir: Path | None, memory_items: int = 4) -> None:
+        self.store = store
+        self.local_dir = local_dir
+        self._memory: OrderedDict[str, tuple[pa.Table, dict[str, Any]]] = OrderedDict()
+        self._limit = memory_items
+        self._lock = threading.Lock()
+
+    def _local_path(self, version_id: str) -> Path | None:
+        return self.local_dir / f"{version_id}.parquet" if self.local_dir else None
+
+    def raw(self, version_id: str) -> bytes:
+        local = self._local_path(version_id)
+        if local is not None and local.exists():
+            return local.read_bytes()
+        try:
+            data = self.store.get(layout.manifest_key(version_id))
+        except ObjectNotFound:
+            raise VersionNotFound(
+                f"The manifest of version {version_id} is missing from {self.store.url}; "
+                "the version may be incomplete or garbage-collected.",
+                version_id=version_id,
+            ) from None
+        if local is not None:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
+            tmp.write_bytes(data)
+            os.replace(tmp, local)
+        return data
+
+    def load(self, version_id: str) -> tuple[pa.Table, dict[str, Any]]:
+        """The manifest table and its lineage metadata."""
+        with self._lock:
+            if version_id in self._memory:
+                self._memory.move_to_end(version_id)
+                return self._memory[version_id]
+        loaded = read_manifest(self.raw(version_id), what=f"manifest of {version_id}")
+        with self._lock:
+            self._memory[version_id] = loaded
+            while len(self._memory) > self._limit:
+                self._memory.popitem(last=False)
+        return loaded
+
+    def table(self, version_id: str) -> pa.Table:
+        return self.load(version_id)[0]

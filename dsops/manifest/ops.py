@@ -1,0 +1,115 @@
+"""Vectorized manifest operations: merge parents, apply draft parts, diff, select."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dsops.manifest.schema import COLUMNS, MANIFEST_SCHEMA, empty_manifest
+from dsops.paths import match_mask
+
+
+def sort_by_path(table: pa.Table) -> pa.Table:
+    return table.take(pc.sort_indices(table, sort_keys=[("path", "ascending")]))
+
+
+def last_per_path(table: pa.Table) -> pa.Table:
+    """Keep the last row of each path (later rows win), sorted by path."""
+    if table.num_rows == 0:
+        return table
+    n = table.num_rows
+    indexed = table.append_column("_i", pa.array(range(n), pa.int64()))
+    last = indexed.group_by("path", use_threads=False).aggregate([("_i", "max")])
+    keep = pc.sort_indices(last.column("_i_max"))
+    order = pc.take(last.column("_i_max"), keep)
+    result = table.take(order)
+    return sort_by_path(result)
+
+
+def merge_parents(parents: Sequence[pa.Table]) -> pa.Table:
+    """The merged view of several parent manifests; later parents win on conflicts."""
+    if not parents:
+        return empty_manifest()
+    if len(parents) == 1:
+        return parents[0]
+    return last_per_path(pa.concat_tables([p.select(COLUMNS) for p in parents]))
+
+
+def apply_parts(base: pa.Table, parts: Sequence[pa.Table], version_id: str) -> pa.Table:
+    """Apply draft parts in order (adds upsert, removes delete) on top of ``base``.
+
+    A path whose content is unchanged keeps its base row, so ``origin`` still names the
+    version that introduced that content.
+    """
+    if not parts:
+        return base
+    # The last operation per path decides: "add" keeps the new row, "remove" drops it.
+    ops = last_per_path(pa.concat_tables(parts))
+    adds = ops.filter(pc.equal(ops.column("op"), "add")).drop_columns(["op"])
+    untouched = base.filter(pc.invert(pc.is_in(base.column("path"), value_set=ops.column("path"))))
+
+    previous = base.select(["path", "hash", "origin"]).rename_columns(
+        ["path", "base_hash", "base_origin"]
+    )
+    joined = adds.join(previous, keys="path", join_type="left outer")
+    same = pc.fill_null(pc.equal(joined.column("hash"), joined.column("base_hash")), False)
+    origin = pc.if_else(same, joined.column("base_origin"), pa.scalar(version_id))
+    added = joined.append_column("origin", origin).select(COLUMNS).cast(MANIFEST_SCHEMA)
+    return sort_by_path(pa.concat_tables([untouched.select(COLUMNS), added]))
+
+
+@dataclass(frozen=True)
+class ManifestDiff:
+    """Rows added, removed and modified going from ``old`` to ``new``."""
+
+    added: pa.Table
+    removed: pa.Table
+    modified: pa.Table  # rows of ``new``; column ``old_size`` holds the previous size
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": self.added.num_rows,
+            "modified": self.modified.num_rows,
+            "removed": self.removed.num_rows,
+            "added_bytes": _total(self.added, "size"),
+            "modified_bytes": _total(self.modified, "size"),
+            "removed_bytes": _total(self.removed, "size"),
+        }
+
+
+def _total(table: pa.Table, column: str) -> int:
+    if table.num_rows == 0:
+        return 0
+    return int(pc.sum(table.column(column)).as_py() or 0)
+
+
+def diff(old: pa.Table, new: pa.Table) -> ManifestDiff:
+    """Compare two manifests by path and content hash (a move is removed + added)."""
+    in_old = pc.is_in(new.column("path"), value_set=old.column("path"))
+    in_new = pc.is_in(old.column("path"), value_set=new.column("path"))
+    added = new.filter(pc.invert(in_old))
+    removed = old.filter(pc.invert(in_new))
+    both_new = new.filter(in_old)
+    both_old = old.filter(in_new).select(["path", "hash", "size"])
+    both_old = both_old.rename_columns(["path", "old_hash", "old_size"])
+    joined = both_new.join(both_old, keys="path", join_type="inner")
+    modified = joined.filter(pc.not_equal(joined.column("hash"), joined.column("old_hash")))
+    modified = sort_by_path(modified.drop_columns(["old_hash"]))
+    return ManifestDiff(added=added, removed=removed, modified=modified)
+
+
+def select(table: pa.Table, include: Sequence[str] | str | None) -> pa.Table:
+    """Rows whose path matches any glob in ``include`` (all rows when None)."""
+    if include is None:
+        return table
+    patterns = [include] if isinstance(include, str) else list(include)
+    if not patterns:
+        return table
+    return table.filter(match_mask(table.column("path"), patterns))
+
+
+def total_size(table: pa.Table) -> int:
+    return _total(table, "size")

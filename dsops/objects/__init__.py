@@ -1,0 +1,25 @@
+"""Content-addressed blobs: packs of small files and whole objects for large ones."""
+
+from __future__ import annotations
+
+from dsops.objects.reader import ByteRange, coalesce, read_ranges
+from dsops.objects.writer import (
+    PACK_TARGET_SIZE,
+    SMALL_FILE_LIMIT,
+    Location,
+    PendingFile,
+    StoreResult,
+    store_files,
+)
+
+__all__ = [
+    "PACK_TARGET_SIZE",
+    "SMALL_FILE_LIMIT",
+    "ByteRange",
+    "Location",
+    "PendingFile",
+    "StoreResult",
+    "coalesce",
+    "read_ranges",
+    "store_files",
+]

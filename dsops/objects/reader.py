@@ -1,0 +1,53 @@
+"""Read many byte ranges of one object with few requests (coalesced ranged GETs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from dsops.storage import ObjectStore
+
+# Ranges closer than this are read in one request; the gap bytes are discarded.
+COALESCE_GAP = 1024 * 1024
+# One request never asks for more than this (keeps memory bounded, allows parallelism).
+MAX_REQUEST = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    offset: int
+    length: int
+    tag: object = None
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+def coalesce(
+    ranges: Sequence[ByteRange], gap: int = COALESCE_GAP, limit: int = MAX_REQUEST
+) -> list[list[ByteRange]]:
+    """Group sorted ranges into requests: neighbours within ``gap`` share one request."""
+    groups: list[list[ByteRange]] = []
+    for rng in sorted(ranges, key=lambda r: r.offset):
+        if groups:
+            group = groups[-1]
+            start = group[0].offset
+            end = max(r.end for r in group)
+            if rng.offset - end <= gap and rng.end - start <= limit:
+                group.append(rng)
+                continue
+        groups.append([rng])
+    return groups
+
+
+def read_ranges(
+    store: ObjectStore, key: str, group: Sequence[ByteRange]
+) -> Iterator[tuple[ByteRange, bytes]]:
+    """One ranged GET for a coalesced group; yields each range with its bytes."""
+    start = group[0].offset
+    end = max(r.end for r in group)
+    blob = store.get_range(key, start, end)
+    view = memoryview(blob)
+    for rng in group:
+        yield rng, bytes(view[rng.offset - start : rng.end - start])

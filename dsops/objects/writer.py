@@ -1,0 +1,147 @@
+"""Store new content: small files concatenated into packs, large files as whole objects.
+
+Packs are named by the BLAKE3 hash of their bytes and written create-only, so a retried
+call writes the same keys and stores nothing twice. Large objects are keyed by content
+hash store-wide: a file any version already stored is never uploaded again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from dsops import layout
+from dsops.errors import DsopsError
+from dsops.hashing import hash_bytes
+from dsops.progress import Callback
+from dsops.storage import ObjectStore
+
+SMALL_FILE_LIMIT = 4 * 1024 * 1024
+PACK_TARGET_SIZE = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a content hash lives in the store."""
+
+    object: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A local file whose content (``hash``) is not yet in the store."""
+
+    source: str
+    hash: str
+    size: int
+
+
+@dataclass
+class StoreResult:
+    """Outcome of :func:`store_files`: where each hash landed and what it cost."""
+
+    locations: dict[str, Location] = field(default_factory=dict)
+    uploaded_bytes: int = 0
+    objects_written: int = 0
+
+
+class FileChangedError(DsopsError, RuntimeError):
+    """A source file changed between hashing and upload."""
+
+
+def _read_verified(item: PendingFile) -> bytes:
+    with open(item.source, "rb") as fh:
+        data = fh.read()
+    if len(data) != item.size or hash_bytes(data) != item.hash:
+        raise FileChangedError(
+            f"{item.source} changed while it was being added; run the add again once the "
+            "file is stable.",
+            path=item.source,
+        )
+    return data
+
+
+def _plan_packs(small: Sequence[PendingFile]) -> Iterator[list[PendingFile]]:
+    batch: list[PendingFile] = []
+    size = 0
+    for item in small:
+        if batch and size + item.size > PACK_TARGET_SIZE:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item.size
+    if batch:
+        yield batch
+
+
+def store_files(
+    store: ObjectStore,
+    files: Sequence[PendingFile],
+    *,
+    workers: int = 8,
+    progress: Callback | None = None,
+) -> StoreResult:
+    """Upload the content of ``files`` (unique hashes, not stored yet) and locate it."""
+    progress = progress or Callback()
+    result = StoreResult()
+    unique: dict[str, PendingFile] = {}
+    for item in files:
+        unique.setdefault(item.hash, item)
+    small = sorted(
+        (f for f in unique.values() if f.size < SMALL_FILE_LIMIT), key=lambda f: f.source
+    )
+    large = [f for f in unique.values() if f.size >= SMALL_FILE_LIMIT]
+    progress.begin("upload", len(unique), sum(f.size for f in unique.values()))
+
+    def write_pack(batch: list[PendingFile]) -> tuple[str, list[tuple[str, Location]], int]:
+        chunks = []
+        placed = []
+        offset = 0
+        for item in batch:
+            data = _read_verified(item)
+            chunks.append(data)
+            placed.append((item.hash, offset, len(data)))
+            offset += len(data)
+        blob = b"".join(chunks)
+        key = layout.pack_key(hash_bytes(blob))
+        written = 0
+        if not store.exists(key):
+            try:
+                store.put_if_absent(key, blob)
+                written = len(blob)
+            except FileExistsError:
+                pass  # an identical pack was written concurrently: same bytes, same key
+        progress.advance(len(batch), len(blob))
+        return key, [(h, Location(key, o, n)) for h, o, n in placed], written
+
+    def write_large(item: PendingFile) -> tuple[str, list[tuple[str, Location]], int]:
+        key = layout.object_key(item.hash)
+        stored = store.put_file_if_absent(key, _checked(item))
+        progress.advance(1, item.size)
+        return key, [(item.hash, Location(key, 0, item.size))], item.size if stored else 0
+
+    jobs: list[Callable[[], tuple[str, list[tuple[str, Location]], int]]] = [
+        (lambda b=batch: write_pack(b)) for batch in _plan_packs(small)
+    ]
+    jobs += [(lambda i=item: write_large(i)) for item in large]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for _key, placed, written in pool.map(lambda job: job(), jobs):
+            result.locations.update(placed)
+            result.uploaded_bytes += written
+            result.objects_written += 1 if written else 0
+    progress.end()
+    return result
+
+
+def _checked(item: PendingFile) -> str:
+    st = os.stat(item.source)
+    if st.st_size != item.size:
+        raise FileChangedError(
+            f"{item.source} changed size while it was being added; run the add again.",
+            path=item.source,
+        )
+    return item.source

@@ -1,0 +1,105 @@
+"""``Store``: a dataset store (URL root) opened for use, with its local cache."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from dsops import config, layout
+from dsops.cache import LocalCache
+from dsops.catalog import Catalog
+from dsops.drafts import DraftContext
+from dsops.errors import ObjectExists, ObjectNotFound, StoreFormatError
+from dsops.manifest import ManifestLoader
+from dsops.storage import ObjectStore, dump_json, open_store
+
+
+class Store:
+    """Where datasets live: a local/network path, ``s3://``, ``gs://`` or ``az://`` root.
+
+    Args:
+        url: Store root. None means ``$DSOPS_STORE``, else the embedded local store.
+        cache_dir: Local cache folder. None means ``$DSOPS_CACHE_DIR`` or the user cache.
+        cache_size: Cache size limit in bytes (None: ``$DSOPS_CACHE_SIZE`` or 100 GiB).
+        workers: Threads for hashing and transfers (0: a default for this machine).
+        **options: Backend options, e.g. ``endpoint_url=``, ``region=`` for S3.
+
+    Example:
+        >>> import tempfile
+        >>> store = Store(tempfile.mkdtemp())
+        >>> store.url.startswith("/")
+        True
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        cache_size: int | None = None,
+        workers: int = 0,
+        backend: ObjectStore | None = None,
+        **options: Any,
+    ) -> None:
+        self.backend = backend or open_store(url or config.default_store_url(), **options)
+        self.url = self.backend.url
+        self.cache = LocalCache(
+            Path(cache_dir) if cache_dir else config.cache_dir(),
+            cache_size if cache_size is not None else config.cache_size_limit(),
+        )
+        self.catalog = Catalog(self.backend)
+        self.manifests = ManifestLoader(self.backend, self.cache.manifests_dir)
+        self.workers = workers
+        self._marked = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def coerce(cls, store: Store | str | None) -> Store:
+        """Accept a Store, a URL, or None (the default store)."""
+        if isinstance(store, Store):
+            return store
+        return cls(store)
+
+    def context(self) -> DraftContext:
+        return DraftContext(
+            store=self.backend,
+            catalog=self.catalog,
+            manifests=self.manifests,
+            statcache=self.cache.statcache,
+            workers=self.workers,
+        )
+
+    def ensure_format(self) -> None:
+        """Write the format marker on first use; refuse a store of a newer format."""
+        with self._lock:
+            if self._marked:
+                return
+            marker = {"format": "dsops", "version": layout.FORMAT_VERSION, "hash": "blake3"}
+            try:
+                current = self.backend.get_json(layout.MARKER)
+            except ObjectNotFound:
+                try:
+                    self.backend.put_if_absent(layout.MARKER, dump_json(marker))
+                    current = marker
+                except ObjectExists:
+                    current = self.backend.get_json(layout.MARKER)
+            except json.JSONDecodeError as exc:
+                raise StoreFormatError(
+                    f"{self.url}/{layout.MARKER} is not a dsops marker: is this the right "
+                    "store root?",
+                    store=self.url,
+                ) from exc
+            if current.get("format") != "dsops" or int(current.get("version", 0)) > (
+                layout.FORMAT_VERSION
+            ):
+                raise StoreFormatError(
+                    f"Store {self.url} has format {current.get('version')}, newer than this "
+                    f"dsops understands ({layout.FORMAT_VERSION}): upgrade dsops.",
+                    store=self.url,
+                )
+            self._marked = True
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"

@@ -1,0 +1,64 @@
+"""Verify a version: every referenced object exists; ``deep`` re-hashes the content."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+
+from dsops.errors import ObjectNotFound
+from dsops.hashing import hash_bytes
+from dsops.objects import ByteRange, coalesce, read_ranges
+from dsops.store import Store
+
+
+def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> dict[str, Any]:
+    """Return ``{"ok", "files", "objects", "missing": [...], "corrupted": [...]}``."""
+    backend = store.backend
+    objects: dict[str, list[ByteRange]] = defaultdict(list)
+    for path, digest, obj, offset, length in zip(
+        table.column("path").to_pylist(),
+        table.column("hash").to_pylist(),
+        table.column("object").to_pylist(),
+        table.column("offset").to_pylist(),
+        table.column("length").to_pylist(),
+    ):
+        if obj:
+            objects[obj].append(ByteRange(offset, length, (path, digest)))
+    missing: list[str] = []
+    corrupted: list[str] = []
+
+    def check(item: tuple[str, list[ByteRange]]) -> tuple[list[str], list[str]]:
+        key, ranges = item
+        lost: list[str] = []
+        bad: list[str] = []
+        try:
+            info = backend.head(key)
+        except ObjectNotFound:
+            return [str(r.tag[0]) for r in ranges], []  # type: ignore[index]
+        for rng in ranges:
+            if rng.end > info.size:
+                lost.append(str(rng.tag[0]))  # type: ignore[index]
+        if deep:
+            for group in coalesce(ranges):
+                for rng, data in read_ranges(backend, key, group):
+                    path, digest = rng.tag  # type: ignore[misc]
+                    if hash_bytes(data) != digest:
+                        bad.append(str(path))
+        return lost, bad
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for lost, bad in pool.map(check, objects.items()):
+            missing.extend(lost)
+            corrupted.extend(bad)
+    return {
+        "ok": not missing and not corrupted,
+        "version_id": version_id,
+        "files": table.num_rows,
+        "objects": len(objects),
+        "deep": deep,
+        "missing": sorted(missing),
+        "corrupted": sorted(corrupted),
+    }
