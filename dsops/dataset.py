@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -105,11 +106,11 @@ class Dataset:
         project: str,
         name: str,
         parents: Sequence[str | Dataset] | str | Dataset | None,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         if parents is None:
             return []
         items = [parents] if isinstance(parents, (str, Dataset)) else list(parents)
-        ids: list[str] = []
+        ids: builtins.list[str] = []
         for item in items:
             if isinstance(item, Dataset):
                 parent_id = item.id
@@ -190,7 +191,7 @@ class Dataset:
         tags: Sequence[str] | None = None,
         *,
         store: StoreLike = None,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Finalized versions, oldest first, as dicts (id, project, name, version, …)."""
         opened = Store.coerce(store)
         wanted = set(tags or ())
@@ -247,7 +248,7 @@ class Dataset:
         return self._record.version if self._record else None
 
     @property
-    def parents(self) -> list[str]:
+    def parents(self) -> builtins.list[str]:
         source = self._record or self._draft_record
         return list(source.parents)
 
@@ -256,7 +257,7 @@ class Dataset:
         return (self._record or self._draft_record).description
 
     @property
-    def tags(self) -> list[str]:
+    def tags(self) -> builtins.list[str]:
         return list((self._record or self._draft_record).tags)
 
     @property
@@ -300,8 +301,9 @@ class Dataset:
         if self._record is not None or self._draft is None:
             self.refresh()
         if self._record is not None:
-            drafts.ensure_open(self._store.context(), DraftRecord(
-                id=self.id, project=self.project, name=self.name))
+            drafts.ensure_open(
+                self._store.context(), DraftRecord(id=self.id, project=self.project, name=self.name)
+            )
         return self._draft_record
 
     def add_files(
@@ -318,8 +320,13 @@ class Dataset:
         Content already stored (by any ancestor) is not uploaded again.
         """
         return drafts.add_files(
-            self._store.context(), self._open_draft(), path, dataset_path, wildcard,
-            recursive, progress,
+            self._store.context(),
+            self._open_draft(),
+            path,
+            dataset_path,
+            wildcard,
+            recursive,
+            progress,
         )
 
     def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
@@ -355,12 +362,12 @@ class Dataset:
         check_alias(alias)
         self._store.catalog.set_alias(self._final("set an alias"), alias)
 
-    def aliases(self) -> list[str]:
+    def aliases(self) -> builtins.list[str]:
         """Aliases currently pointing at this version."""
         mapping = self._store.catalog.aliases(self.project, self.name)
         return sorted(a for a, v in mapping.items() if v == self.id)
 
-    def alias_history(self, alias: str) -> list[dict[str, Any]]:
+    def alias_history(self, alias: str) -> builtins.list[dict[str, Any]]:
         return self._store.catalog.alias_history(self.project, self.name, alias)
 
     def _final(self, action: str) -> VersionRecord:
@@ -388,7 +395,7 @@ class Dataset:
         )
         return drafts.base_view(self._store.context(), draft)
 
-    def list_files(self, pattern: str | Sequence[str] | None = None) -> list[str]:
+    def list_files(self, pattern: str | Sequence[str] | None = None) -> builtins.list[str]:
         """Paths in the version, sorted; optionally only those matching glob(s)."""
         table = select(self.manifest(), pattern)
         return [str(p) for p in table.column("path").to_pylist()]
@@ -396,19 +403,20 @@ class Dataset:
     def files(self, pattern: str | Sequence[str] | None = None) -> pd.DataFrame:
         """A DataFrame of files: path, size, hash, origin (the version that added it)."""
         table = select(self.manifest(), pattern)
-        return table.select(["path", "size", "hash", "origin", "mtime"]).to_pandas()
+        frame: pd.DataFrame = table.select(["path", "size", "hash", "origin", "mtime"]).to_pandas()
+        return frame
 
     def changes(self) -> ManifestDiff:
         """Difference against the merged parents."""
         return diff(self._parent_view(), self.manifest())
 
-    def list_added_files(self) -> list[str]:
+    def list_added_files(self) -> builtins.list[str]:
         return [str(p) for p in self.changes().added.column("path").to_pylist()]
 
-    def list_modified_files(self) -> list[str]:
+    def list_modified_files(self) -> builtins.list[str]:
         return [str(p) for p in self.changes().modified.column("path").to_pylist()]
 
-    def list_removed_files(self) -> list[str]:
+    def list_removed_files(self) -> builtins.list[str]:
         return [str(p) for p in self.changes().removed.column("path").to_pylist()]
 
     def diff(self, other: Dataset | str) -> ManifestDiff:
@@ -417,7 +425,7 @@ class Dataset:
             other = Dataset.get(str(other), store=self._store)
         return diff(other.manifest(), self.manifest())
 
-    def get_dependency_graph(self) -> dict[str, list[str]]:
+    def get_dependency_graph(self) -> dict[str, builtins.list[str]]:
         """version id → parent ids, over this version's whole ancestry."""
         if self._record is None and self._draft is not None:
             graph = {self.id: list(self._draft.parents)}
@@ -426,12 +434,10 @@ class Dataset:
             return graph
         return self._store.catalog.ancestry(self.id)
 
-    def lineage(self) -> list[VersionRecord]:
+    def lineage(self) -> builtins.list[VersionRecord]:
         """The finalized ancestors (including this version), oldest first."""
         graph = self.get_dependency_graph()
-        records = [
-            r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None
-        ]
+        records = [r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None]
         return sorted(records, key=lambda r: (r.finalized_at, r.id))
 
     def verify(self, deep: bool = False) -> dict[str, Any]:
@@ -453,8 +459,12 @@ class Dataset:
         patterns = [include] if isinstance(include, str) else include
         rows = select(self._store.manifests.table(record.id), patterns)
         path = self._store.cache.view(
-            self._store.backend, record.id, rows, patterns,
-            workers=self._store.workers or 8, progress=progress,
+            self._store.backend,
+            record.id,
+            rows,
+            patterns,
+            workers=self._store.workers or 8,
+            progress=progress,
         )
         return str(path)
 
@@ -471,8 +481,12 @@ class Dataset:
 
         rows = select(self.manifest(), include)
         path = self._store.cache.mutable_copy(
-            self._store.backend, rows, Path(target_folder), overwrite=overwrite,
-            workers=self._store.workers or 8, progress=progress,
+            self._store.backend,
+            rows,
+            Path(target_folder),
+            overwrite=overwrite,
+            workers=self._store.workers or 8,
+            progress=progress,
         )
         return str(path)
 

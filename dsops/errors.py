@@ -118,11 +118,20 @@ class TargetExists(DsopsError, FileExistsError):
     """The target folder is not empty and ``overwrite`` was not requested."""
 
 
+class SourceNotFound(DsopsError, FileNotFoundError):
+    """A local path given to add or sync does not exist."""
+
+
+class FileChangedError(DsopsError, RuntimeError):
+    """A source file changed while it was being added."""
+
+
 __all__ = [
     "AccessDenied",
     "ConfigError",
     "DatasetNotFound",
     "DsopsError",
+    "FileChangedError",
     "IntegrityError",
     "InvalidPath",
     "InvalidReference",
@@ -132,6 +141,7 @@ __all__ = [
     "ObjectExists",
     "ObjectNotFound",
     "PreconditionFailed",
+    "SourceNotFound",
     "StoreError",
     "StoreFormatError",
     "StoreUnavailable",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -123,7 +123,7 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
     return re.match(glob_regex(list(patterns)), path) is not None
 
 
-def wildcard_match(name: str, wildcard: str | list[str] | None) -> bool:
+def wildcard_match(name: str, wildcard: str | Sequence[str] | None) -> bool:
     """ClearML-style ``wildcard``: match a file's name (or relative path) with fnmatch."""
     if not wildcard:
         return True

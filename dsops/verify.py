@@ -44,9 +44,9 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
         if deep:
             for group in coalesce(ranges):
                 for rng, data in read_ranges(backend, key, group):
-                    path, digest = rng.tag  # type: ignore[misc]
-                    if hash_bytes(data) != digest:
-                        bad.append(str(path))
+                    tag: tuple[str, str] = rng.tag  # type: ignore[assignment]
+                    if hash_bytes(data) != tag[1]:
+                        bad.append(tag[0])
         return lost, bad
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -177,7 +177,7 @@ class LocalCache:
     # --- eviction ---------------------------------------------------------------------
 
     def _objects(self) -> list[tuple[float, int, int, str]]:
-        found = []
+        found: list[tuple[float, int, int, str]] = []
         if not self.objects.objects_dir.is_dir():
             return found
         for sub in os.scandir(self.objects.objects_dir):

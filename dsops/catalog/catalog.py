@@ -184,9 +184,7 @@ class Catalog:
             return []
         return list(data.get("history", []))
 
-    def set_alias(
-        self, record: VersionRecord, alias: str, *, only_if_newer: bool = False
-    ) -> bool:
+    def set_alias(self, record: VersionRecord, alias: str, *, only_if_newer: bool = False) -> bool:
         """Point ``alias`` at ``record`` by compare-and-swap; keep the history.
 
         With ``only_if_newer`` the alias moves only forward in semver order (used for
@@ -207,9 +205,13 @@ class Catalog:
                     continue
             if current.get("version_id") == record.id:
                 return False
-            if only_if_newer and semver.is_semver(str(current.get("version", ""))):
-                if semver.parse(current["version"]) >= semver.parse(record.version):
-                    return False
+            current_label = str(current.get("version", ""))
+            if (
+                only_if_newer
+                and semver.is_semver(current_label)
+                and semver.parse(current_label) >= semver.parse(record.version)
+            ):
+                return False
             history = [*current.get("history", []), entry][-_HISTORY_LIMIT:]
             try:
                 self.store.put_if_match(key, dump_json({**entry, "history": history}), etag)

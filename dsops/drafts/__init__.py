@@ -12,13 +12,11 @@ from dsops.drafts.changes import (
     sync_folder,
 )
 from dsops.drafts.finalize import finalize
-from dsops.drafts.sources import SourceNotFound
 from dsops.drafts.summary import ChangeSummary
 
 __all__ = [
     "ChangeSummary",
     "DraftContext",
-    "SourceNotFound",
     "add_files",
     "base_view",
     "current_view",

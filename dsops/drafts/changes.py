@@ -12,9 +12,9 @@ import pyarrow.compute as pc
 from dsops import layout
 from dsops.catalog import Catalog, DraftRecord
 from dsops.drafts.parts import read_parts, write_new_part
-from dsops.drafts.sources import LocalFile, SourceNotFound, collect, walk
+from dsops.drafts.sources import LocalFile, collect, walk
 from dsops.drafts.summary import ChangeSummary
-from dsops.errors import InvalidPath, VersionImmutable
+from dsops.errors import InvalidPath, SourceNotFound, VersionImmutable
 from dsops.hashing import StatCache, default_workers, empty_digest, hash_files
 from dsops.manifest import (
     PART_SCHEMA,
@@ -71,15 +71,12 @@ def _locations(view: pa.Table) -> dict[str, Location]:
     objects = view.column("object").to_pylist()
     offsets = view.column("offset").to_pylist()
     lengths = view.column("length").to_pylist()
-    return {
-        h: Location(o, off, n)
-        for h, o, off, n in zip(hashes, objects, offsets, lengths)
-        if o
-    }
+    return {h: Location(o, off, n) for h, o, off, n in zip(hashes, objects, offsets, lengths) if o}
 
 
-def _part_rows(files: Sequence[LocalFile], hashes: Sequence[str], where: dict[str, Location]
-               ) -> pa.Table:
+def _part_rows(
+    files: Sequence[LocalFile], hashes: Sequence[str], where: dict[str, Location]
+) -> pa.Table:
     locs = [where.get(h, Location("", 0, 0)) for h in hashes]
     return pa.table(
         {

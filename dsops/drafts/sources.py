@@ -8,12 +8,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsops.errors import DsopsError
+from dsops.errors import SourceNotFound
 from dsops.paths import join, wildcard_match
-
-
-class SourceNotFound(DsopsError, FileNotFoundError):
-    """A path given to add or sync does not exist."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +86,9 @@ def collect(
                     files.extend(walk(match, join(dataset_path, rel), recursive))
                 elif os.path.isfile(match):
                     rel = os.path.relpath(match, base).replace(os.sep, "/")
-                    files.append(_entry(os.path.abspath(match), join(dataset_path, rel),
-                                        os.stat(match)))
+                    files.append(
+                        _entry(os.path.abspath(match), join(dataset_path, rel), os.stat(match))
+                    )
         elif os.path.isdir(text):
             files = list(walk(os.path.abspath(text), dataset_path, recursive))
         elif os.path.isfile(text):

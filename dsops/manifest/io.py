@@ -26,9 +26,7 @@ def _to_parquet(table: pa.Table, metadata: dict[str, Any]) -> bytes:
     return sink.getvalue()
 
 
-def _from_parquet(
-    data: bytes, schema: pa.Schema, what: str
-) -> tuple[pa.Table, dict[str, Any]]:
+def _from_parquet(data: bytes, schema: pa.Schema, what: str) -> tuple[pa.Table, dict[str, Any]]:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:

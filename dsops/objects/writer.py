@@ -8,12 +8,13 @@ hash store-wide: a file any version already stored is never uploaded again.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dsops import layout
-from dsops.errors import DsopsError
+from dsops.errors import FileChangedError
 from dsops.hashing import hash_bytes
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
@@ -47,10 +48,6 @@ class StoreResult:
     locations: dict[str, Location] = field(default_factory=dict)
     uploaded_bytes: int = 0
     objects_written: int = 0
-
-
-class FileChangedError(DsopsError, RuntimeError):
-    """A source file changed between hashing and upload."""
 
 
 def _read_verified(item: PendingFile) -> bytes:
@@ -120,16 +117,15 @@ def store_files(
 
     def write_large(item: PendingFile) -> tuple[str, list[tuple[str, Location]], int]:
         key = layout.object_key(item.hash)
-        stored = store.put_file_if_absent(key, _checked(item))
+        stored = store.put_file_if_absent(key, Path(_checked(item)))
         progress.advance(1, item.size)
         return key, [(item.hash, Location(key, 0, item.size))], item.size if stored else 0
 
-    jobs: list[Callable[[], tuple[str, list[tuple[str, Location]], int]]] = [
-        (lambda b=batch: write_pack(b)) for batch in _plan_packs(small)
-    ]
-    jobs += [(lambda i=item: write_large(i)) for item in large]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _key, placed, written in pool.map(lambda job: job(), jobs):
+        futures = [pool.submit(write_pack, batch) for batch in _plan_packs(small)]
+        futures += [pool.submit(write_large, item) for item in large]
+        for future in futures:
+            _key, placed, written = future.result()
             result.locations.update(placed)
             result.uploaded_bytes += written
             result.objects_written += 1 if written else 0

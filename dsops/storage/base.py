@@ -7,6 +7,7 @@ Keys are ``/``-separated relative strings (``versions/abc.json``).
 
 from __future__ import annotations
 
+import builtins
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -114,10 +115,10 @@ class ObjectStore(ABC):
         data, etag = self.get_with_etag(key)
         return json.loads(data), etag
 
-    def list_keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> builtins.list[str]:
         return sorted(info.key for info in self.list(prefix))
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, default holds nothing
         """Release connections; the default holds none."""
 
     def __repr__(self) -> str:

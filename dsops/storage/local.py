@@ -115,8 +115,7 @@ class LocalStore(ObjectStore):
         """Raise StoreUnavailable if the root exists but is not a usable folder."""
         if self.root.exists() and not self.root.is_dir():
             raise StoreUnavailable(
-                f"Store path {self.url} exists but is not a folder: point the store at a "
-                "folder.",
+                f"Store path {self.url} exists but is not a folder: point the store at a folder.",
                 store=self.url,
             )
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import boto3
@@ -191,7 +191,7 @@ class S3Store(ObjectStore):
             extra.setdefault("s3", {})["addressing_style"] = addressing_style
         try:
             self._config = Config(
-                retries={"mode": retry_mode, "max_attempts": max_attempts},
+                retries=cast(Any, {"mode": retry_mode, "max_attempts": max_attempts}),
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 max_pool_connections=max_pool_connections,
@@ -329,8 +329,7 @@ class S3Store(ObjectStore):
             if conflict is ObjectExists:
                 return ObjectExists(f"Object {key!r} already exists in {self.url}.", **context)
             return conflict(
-                f"Object {key!r} in {self.url} changed since it was read "
-                "(compare-and-swap lost).",
+                f"Object {key!r} in {self.url} changed since it was read (compare-and-swap lost).",
                 **context,
             )
         if code in ("NoSuchKey", "NotFound", "404") or status == 404:
@@ -341,9 +340,7 @@ class S3Store(ObjectStore):
                 "check that the credentials are right and allow s3:GetObject, s3:PutObject, "
                 f"s3:DeleteObject and s3:ListBucket on bucket {self.bucket!r}",
             )
-            return AccessDenied(
-                f"Access denied to {where} ({code or status}): {hint}.", **context
-            )
+            return AccessDenied(f"Access denied to {where} ({code or status}): {hint}.", **context)
         if status == 503 or code in ("SlowDown", "ServiceUnavailable"):
             return StoreUnavailable(
                 f"S3 endpoint {self._endpoint()} is unavailable or throttling ({code}, "
@@ -516,9 +513,7 @@ class S3Store(ObjectStore):
 
     def _abort_upload(self, full_key: str, upload_id: str) -> None:
         try:
-            self.client.abort_multipart_upload(
-                Bucket=self.bucket, Key=full_key, UploadId=upload_id
-            )
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id)
         except (bexc.ClientError, bexc.BotoCoreError) as exc:
             # The original error matters more; the parts cost storage until a bucket
             # lifecycle rule (AbortIncompleteMultipartUpload) removes them.
