@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsops import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A fresh local store with its own cache."""
+    return Store(str(tmp_path / "store"), cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing a test does may touch the user's real store or cache.
+    monkeypatch.setenv("DSOPS_STORE", str(tmp_path / "default-store"))
+    monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "default-cache"))
