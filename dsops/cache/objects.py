@@ -49,7 +49,7 @@ class ObjectCache:
         except FileNotFoundError:
             return False
 
-    def _admit_bytes(self, digest: str, data: bytes, source: str) -> None:
+    def _admit_bytes(self, digest: str, data: bytes | memoryview, source: str) -> None:
         if hash_bytes(data) != digest:
             raise IntegrityError(
                 f"Content from {source} does not match its hash {digest[:16]}…: the store "
@@ -59,19 +59,24 @@ class ObjectCache:
                 source=source,
             )
         tmp = self._tmp()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         self._install(tmp, digest)
 
-    def _tmp(self) -> Path:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        return self.tmp_dir / uuid.uuid4().hex
+    def _tmp(self) -> str:
+        return f"{self.tmp_dir}/{uuid.uuid4().hex}"
 
-    def _install(self, tmp: Path, digest: str) -> None:
+    def _prepare(self) -> None:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(256):
+            os.makedirs(self.objects_dir / f"{i:02x}", exist_ok=True)
+
+    def _install(self, tmp: str, digest: str) -> None:
         os.chmod(tmp, 0o444)
-        dest = self.path(digest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
+        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
 
     def fetch(
         self,
@@ -104,13 +109,15 @@ class ObjectCache:
             for group in coalesce(ranges):
                 jobs.append((obj, group))
         result = FetchResult()
+        if wanted:
+            self._prepare()
         progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
 
         def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
             obj, group = job
             if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
                 digest = str(group[0].tag)
-                tmp = self._tmp()
+                tmp = Path(self._tmp())
                 try:
                     store.get_file(obj, tmp)
                     if hash_file(tmp) != digest:
@@ -120,7 +127,7 @@ class ObjectCache:
                             hash=digest,
                             source=obj,
                         )
-                    self._install(tmp, digest)
+                    self._install(str(tmp), digest)
                 finally:
                     if tmp.exists():
                         tmp.unlink()

@@ -43,14 +43,20 @@ def _link(src: str, dst: str) -> None:
         os.chmod(dst, 0o444)
 
 
+_reflink_works = True
+
+
 def _clone(src: str, dst: str) -> None:
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        try:
-            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-            return
-        except OSError:
-            pass
-        shutil.copyfileobj(fin, fout, 1024 * 1024)
+    """Reflink where the filesystem supports it (instant, copy-on-write), else copy."""
+    global _reflink_works
+    if _reflink_works:
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            try:
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+                return
+            except OSError:
+                _reflink_works = False
+    shutil.copyfile(src, dst)
 
 
 def materialize(
@@ -84,10 +90,6 @@ def materialize(
             place(str(cache.path(hashes[i])), dests[i])
         progress.advance(1, sizes[i])
 
-    if mutable:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(one, range(len(paths))))
-    else:
-        for i in range(len(paths)):
-            one(i)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(one, range(len(paths))))
     progress.end()

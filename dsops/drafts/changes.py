@@ -66,12 +66,31 @@ def ensure_open(ctx: DraftContext, draft: DraftRecord) -> None:
         )
 
 
-def _locations(view: pa.Table) -> dict[str, Location]:
-    hashes = view.column("hash").to_pylist()
-    objects = view.column("object").to_pylist()
-    offsets = view.column("offset").to_pylist()
-    lengths = view.column("length").to_pylist()
-    return {h: Location(o, off, n) for h, o, off, n in zip(hashes, objects, offsets, lengths) if o}
+def _locations(view: pa.Table, hashes: Sequence[str]) -> dict[str, Location]:
+    """Where the view already stores any of ``hashes`` (vectorized: views may be huge)."""
+    rows = view.filter(pc.is_in(view.column("hash"), value_set=pa.array(hashes, pa.string())))
+    rows = rows.filter(pc.not_equal(rows.column("object"), ""))
+    return {
+        h: Location(o, off, n)
+        for h, o, off, n in zip(
+            rows.column("hash").to_pylist(),
+            rows.column("object").to_pylist(),
+            rows.column("offset").to_pylist(),
+            rows.column("length").to_pylist(),
+        )
+    }
+
+
+def _current_hashes(view: pa.Table, paths: Sequence[str]) -> list[str | None]:
+    """The view's hash for each of ``paths`` (None where absent), via a vectorized join."""
+    wanted = pa.array(paths, pa.string())
+    present = view.filter(pc.is_in(view.column("path"), value_set=wanted))
+    probe = pa.table({"path": wanted, "_i": pa.array(range(len(paths)), pa.int64())})
+    joined = probe.join(present.select(["path", "hash"]), keys="path", join_type="left outer")
+    found: list[str | None] = [None] * len(paths)
+    for i, digest in zip(joined.column("_i").to_pylist(), joined.column("hash").to_pylist()):
+        found[i] = digest
+    return found
 
 
 def _part_rows(
@@ -129,9 +148,9 @@ def _stage(
         progress=progress,
         workers=ctx.pool_size(),
     )
-    current = dict(zip(view.column("path").to_pylist(), view.column("hash").to_pylist()))
-    changed_idx = [i for i, f in enumerate(files) if current.get(f.path) != hashes[i]]
-    known = _locations(view)
+    current = _current_hashes(view, [f.path for f in files])
+    changed_idx = [i for i, f in enumerate(files) if current[i] != hashes[i]]
+    known = _locations(view, [hashes[i] for i in changed_idx])
     empty = empty_digest()
     pending = [
         PendingFile(files[i].source, hashes[i], files[i].size)
@@ -142,8 +161,8 @@ def _stage(
     known.update(stored.locations)
     changed = [files[i] for i in changed_idx]
     rows = _part_rows(changed, [hashes[i] for i in changed_idx], known)
-    added = [f for f in changed if f.path not in current]
-    modified = [f for f in changed if f.path in current]
+    added = [files[i] for i in changed_idx if current[i] is None]
+    modified = [files[i] for i in changed_idx if current[i] is not None]
     summary = ChangeSummary(
         added=len(added),
         modified=len(modified),

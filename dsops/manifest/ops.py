@@ -49,9 +49,12 @@ def apply_parts(base: pa.Table, parts: Sequence[pa.Table], version_id: str) -> p
     # The last operation per path decides: "add" keeps the new row, "remove" drops it.
     ops = last_per_path(pa.concat_tables(parts))
     adds = ops.filter(pc.equal(ops.column("op"), "add")).drop_columns(["op"])
-    untouched = base.filter(pc.invert(pc.is_in(base.column("path"), value_set=ops.column("path"))))
+    touched = pc.is_in(base.column("path"), value_set=ops.column("path"))
+    untouched = base.filter(pc.invert(touched))
 
-    previous = base.select(["path", "hash", "origin"]).rename_columns(
+    # Join only the few base rows the adds replace (never hash-join the whole base).
+    replaced = base.filter(pc.is_in(base.column("path"), value_set=adds.column("path")))
+    previous = replaced.select(["path", "hash", "origin"]).rename_columns(
         ["path", "base_hash", "base_origin"]
     )
     joined = adds.join(previous, keys="path", join_type="left outer")
@@ -86,19 +89,29 @@ def _total(table: pa.Table, column: str) -> int:
     return int(pc.sum(table.column(column)).as_py() or 0)
 
 
+def _content_keys(table: pa.Table) -> pa.Array | pa.ChunkedArray:
+    return pc.binary_join_element_wise(table.column("path"), table.column("hash"), "\x00")
+
+
 def diff(old: pa.Table, new: pa.Table) -> ManifestDiff:
-    """Compare two manifests by path and content hash (a move is removed + added)."""
-    in_old = pc.is_in(new.column("path"), value_set=old.column("path"))
-    in_new = pc.is_in(old.column("path"), value_set=new.column("path"))
-    added = new.filter(pc.invert(in_old))
-    removed = old.filter(pc.invert(in_new))
-    both_new = new.filter(in_old)
-    both_old = old.filter(in_new).select(["path", "hash", "size"])
-    both_old = both_old.rename_columns(["path", "old_hash", "old_size"])
-    joined = both_new.join(both_old, keys="path", join_type="inner")
-    modified = joined.filter(pc.not_equal(joined.column("hash"), joined.column("old_hash")))
-    modified = sort_by_path(modified.drop_columns(["old_hash"]))
-    return ManifestDiff(added=added, removed=removed, modified=modified)
+    """Compare two manifests by path and content hash (a move is removed + added).
+
+    Rows equal in (path, hash) on both sides are set aside first with one hash-set
+    probe each way, so only the changed rows — usually few — are joined.
+    """
+    old_keys, new_keys = _content_keys(old), _content_keys(new)
+    changed_new = new.filter(pc.invert(pc.is_in(new_keys, value_set=old_keys)))
+    changed_old = old.filter(pc.invert(pc.is_in(old_keys, value_set=new_keys)))
+    del old_keys, new_keys
+    in_old = pc.is_in(changed_new.column("path"), value_set=changed_old.column("path"))
+    in_new = pc.is_in(changed_old.column("path"), value_set=changed_new.column("path"))
+    added = changed_new.filter(pc.invert(in_old))
+    removed = changed_old.filter(pc.invert(in_new))
+    previous = changed_old.filter(in_new).select(["path", "size"])
+    modified = changed_new.filter(in_old).join(
+        previous.rename_columns(["path", "old_size"]), keys="path", join_type="inner"
+    )
+    return ManifestDiff(added=added, removed=removed, modified=sort_by_path(modified))
 
 
 def select(table: pa.Table, include: Sequence[str] | str | None) -> pa.Table:

@@ -10,7 +10,7 @@ from dsops.storage import ObjectStore
 # Ranges closer than this are read in one request; the gap bytes are discarded.
 COALESCE_GAP = 1024 * 1024
 # One request never asks for more than this (keeps memory bounded, allows parallelism).
-MAX_REQUEST = 64 * 1024 * 1024
+MAX_REQUEST = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,25 +29,24 @@ def coalesce(
 ) -> list[list[ByteRange]]:
     """Group sorted ranges into requests: neighbours within ``gap`` share one request."""
     groups: list[list[ByteRange]] = []
+    start = end = 0
     for rng in sorted(ranges, key=lambda r: r.offset):
-        if groups:
-            group = groups[-1]
-            start = group[0].offset
-            end = max(r.end for r in group)
-            if rng.offset - end <= gap and rng.end - start <= limit:
-                group.append(rng)
-                continue
+        if groups and rng.offset - end <= gap and rng.end - start <= limit:
+            groups[-1].append(rng)
+            end = max(end, rng.end)
+            continue
         groups.append([rng])
+        start, end = rng.offset, rng.end
     return groups
 
 
 def read_ranges(
     store: ObjectStore, key: str, group: Sequence[ByteRange]
-) -> Iterator[tuple[ByteRange, bytes]]:
+) -> Iterator[tuple[ByteRange, memoryview]]:
     """One ranged GET for a coalesced group; yields each range with its bytes."""
     start = group[0].offset
     end = max(r.end for r in group)
     blob = store.get_range(key, start, end)
     view = memoryview(blob)
     for rng in group:
-        yield rng, bytes(view[rng.offset - start : rng.end - start])
+        yield rng, view[rng.offset - start : rng.end - start]
