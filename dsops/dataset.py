@@ -317,17 +317,45 @@ class Dataset:
     ) -> ChangeSummary:
         """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
 
-        Content already stored (by any ancestor) is not uploaded again.
+        A source may also be a store URL (``s3://landing/2024-01-01/``): its objects are
+        downloaded to a temporary folder and added with their keys as paths. Content
+        already stored (by any ancestor) is not uploaded again.
         """
-        return drafts.add_files(
-            self._store.context(),
-            self._open_draft(),
-            path,
-            dataset_path,
-            wildcard,
-            recursive,
-            progress,
-        )
+        from dsops.drafts.remote import download_prefix, is_remote, scheme_of
+
+        items = [path] if isinstance(path, (str, os.PathLike)) else builtins.list(path)
+        remote = [str(i) for i in items if is_remote(i) and not str(i).startswith("file://")]
+        local = [i for i in items if not (is_remote(i) and not str(i).startswith("file://"))]
+        local = [str(i)[len("file://") :] if str(i).startswith("file://") else i for i in local]
+        if not remote:
+            return drafts.add_files(
+                self._store.context(),
+                self._open_draft(),
+                local,
+                dataset_path,
+                wildcard,
+                recursive,
+                progress,
+            )
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="dsops-landing-") as tmp:
+            for n, url in enumerate(remote):
+                same_kind = scheme_of(url) == scheme_of(self._store.url)
+                options = self._store.options if same_kind else {}
+                target = Path(tmp) / str(n)
+                download_prefix(url, target, options)
+                local.append(str(target))
+            return drafts.add_files(
+                self._store.context(),
+                self._open_draft(),
+                local,
+                dataset_path,
+                wildcard,
+                recursive,
+                progress,
+            )
 
     def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
         """Remove files matching glob pattern(s) (a folder name removes its contents)."""

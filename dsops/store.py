@@ -44,6 +44,8 @@ class Store:
         **options: Any,
     ) -> None:
         self.backend = backend or open_store(url or config.default_store_url(), **options)
+        # Kept so sources on the same kind of store (a landing bucket) reuse credentials.
+        self.options = dict(options)
         self.url = self.backend.url
         self.cache = LocalCache(
             Path(cache_dir) if cache_dir else config.cache_dir(),
