@@ -59,6 +59,13 @@ class LocalStore(ObjectStore):
             raise ObjectNotFound(
                 f"No object {key!r} in store {self.url}.", key=key, store=self.url
             ) from None
+        except (NotADirectoryError, IsADirectoryError) as exc:
+            raise StoreUnavailable(
+                f"Store {self.url} is not usable at {key!r}: a file stands where a folder "
+                "should be. Point the store at a dsops store folder.",
+                key=key,
+                store=self.url,
+            ) from exc
         except PermissionError as exc:
             raise AccessDenied(
                 f"Permission denied on {self.url}/{key}: check the folder's permissions "
