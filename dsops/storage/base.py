@@ -25,6 +25,7 @@ class ObjectInfo:
     key: str
     size: int
     etag: str
+    modified: float = 0.0  # POSIX seconds; 0.0 when the backend does not say
 
 
 def check_key(key: str) -> str:

@@ -188,7 +188,7 @@ class LocalStore(ObjectStore):
             st = path.stat()
         if not os.path.isfile(path):
             raise ObjectNotFound(f"No object {key!r} in store {self.url}.", key=key)
-        return ObjectInfo(key, st.st_size, _etag(st))
+        return ObjectInfo(key, st.st_size, _etag(st), st.st_mtime)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         # Walk only below the deepest folder the prefix names, then filter by string.
@@ -215,7 +215,7 @@ class LocalStore(ObjectStore):
                     st = entry.stat()
                 except FileNotFoundError:
                     continue
-                yield ObjectInfo(key, st.st_size, _etag(st))
+                yield ObjectInfo(key, st.st_size, _etag(st), st.st_mtime)
 
     def delete(self, key: str) -> None:
         path = self._path(key)

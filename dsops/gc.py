@@ -1,0 +1,111 @@
+"""Garbage collection: remove what crashes and finished drafts leave behind.
+
+Only unreferenced keys older than a grace period are removed, so a writer that is
+still uploading (its part not yet written) never loses content:
+
+- parts and records of drafts that were finalized (their manifest holds the rows);
+- drafts abandoned for longer than the grace period (no write for that long);
+- packs and objects that no manifest and no live draft part references;
+- semantic version claims that point at a version that never became visible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyarrow.compute as pc
+
+from dsops.drafts.parts import read_parts
+from dsops.errors import ObjectNotFound
+from dsops.store import Store
+from dsops.storage import ObjectInfo
+
+DEFAULT_GRACE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class GcResult:
+    """What a collection removed (or would remove, with ``dry_run``)."""
+
+    dry_run: bool
+    finalized_drafts: list[str] = field(default_factory=list)
+    abandoned_drafts: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "finalized_drafts": self.finalized_drafts,
+            "abandoned_drafts": self.abandoned_drafts,
+            "objects": len(self.objects),
+            "claims": self.claims,
+            "freed_bytes": self.freed_bytes,
+        }
+
+
+def _old(info: ObjectInfo, cutoff: float) -> bool:
+    return 0.0 < info.modified < cutoff
+
+
+def collect_garbage(
+    store: Store, grace_seconds: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False
+) -> GcResult:
+    """Remove unreferenced keys older than ``grace_seconds`` (see the module doc)."""
+    backend = store.backend
+    cutoff = time.time() - grace_seconds
+    result = GcResult(dry_run=dry_run)
+    finalized = set(store.catalog.all_version_ids())
+
+    drafts: dict[str, list[ObjectInfo]] = {}
+    for info in backend.list("drafts/"):
+        drafts.setdefault(info.key.split("/")[1], []).append(info)
+    live: list[str] = []
+    doomed: list[ObjectInfo] = []
+    for version_id, infos in drafts.items():
+        if version_id in finalized:
+            result.finalized_drafts.append(version_id)
+            doomed.extend(infos)
+        elif all(_old(i, cutoff) for i in infos):
+            result.abandoned_drafts.append(version_id)
+            doomed.extend(infos)
+        else:
+            live.append(version_id)
+
+    referenced: set[str] = set()
+    for version_id in finalized:
+        table = store.manifests.table(version_id)
+        referenced.update(str(x) for x in pc.unique(table.column("object")).to_pylist())
+    for version_id in live:
+        for _, table, _ in read_parts(backend, version_id):
+            referenced.update(str(x) for x in pc.unique(table.column("object")).to_pylist())
+    for prefix in ("packs/", "objects/"):
+        for info in backend.list(prefix):
+            if info.key not in referenced and _old(info, cutoff):
+                result.objects.append(info.key)
+                result.freed_bytes += info.size
+                doomed.append(info)
+
+    for info in backend.list("names/"):
+        try:
+            owner = str(backend.get_json(info.key)["version_id"])
+        except ObjectNotFound:
+            continue
+        if owner not in finalized and owner not in live and _old(info, cutoff):
+            result.claims.append(info.key)
+            doomed.append(info)
+
+    if not dry_run:
+        _delete(store, (info.key for info in doomed))
+    return result
+
+
+def _delete(store: Store, keys: Iterable[str]) -> None:
+    for key in keys:
+        store.backend.delete(key)
+
+
+__all__ = ["DEFAULT_GRACE_SECONDS", "GcResult", "collect_garbage"]
