@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 
 from dsops.drafts.parts import read_parts
 from dsops.errors import ObjectNotFound
-from dsops.store import Store
 from dsops.storage import ObjectInfo
+from dsops.store import Store
 
 DEFAULT_GRACE_SECONDS = 7 * 24 * 3600
 
