@@ -149,6 +149,11 @@ class LocalStore(ObjectStore):
         with self._errors(key):
             return self._place(self._write_temp(source=Path(path)), dest, exclusive=False)
 
+    def get_file(self, key: str, path: Path) -> None:
+        src = self._path(key)
+        with self._errors(key):
+            shutil.copyfile(src, path)
+
     def put_if_absent(self, key: str, data: bytes) -> str:
         path = self._path(key)
         with self._errors(key):
