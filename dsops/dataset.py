@@ -28,6 +28,7 @@ from dsops.manifest import ManifestDiff, diff, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
+from dsops.verify import VerifyResult, verify_version
 
 StoreLike = Store | str | None
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -212,6 +213,7 @@ class Dataset:
                     "ref": record.ref,
                     "parents": list(record.parents),
                     "created": record.created_at,
+                    "created_at": record.created_at,
                     "finalized": record.finalized_at,
                     "file_count": record.file_count,
                     "size": record.total_size,
@@ -468,10 +470,12 @@ class Dataset:
         records = [r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None]
         return sorted(records, key=lambda r: (r.finalized_at, r.id))
 
-    def verify(self, deep: bool = False) -> dict[str, Any]:
-        """Check every referenced object exists (``deep``: re-hash the content)."""
-        from dsops.verify import verify_version
+    def verify(self, deep: bool = False) -> VerifyResult:
+        """Check every referenced object exists (``deep``: re-hash the content).
 
+        The result is truthy only if the version verified; ``result.missing`` and
+        ``result.corrupted`` list the affected paths.
+        """
         return verify_version(self._store, self.id, self.manifest(), deep=deep)
 
     # --- fetching ---------------------------------------------------------------------

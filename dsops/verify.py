@@ -14,8 +14,30 @@ from dsops.objects import ByteRange, coalesce, read_ranges
 from dsops.store import Store
 
 
-def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> dict[str, Any]:
-    """Return ``{"ok", "files", "objects", "missing": [...], "corrupted": [...]}``."""
+class VerifyResult(dict[str, Any]):
+    """``{"ok", "version_id", "files", "objects", "deep", "missing", "corrupted"}``.
+
+    A dict (so it serializes as JSON) that is truthy only when the version verified.
+    """
+
+    def __bool__(self) -> bool:
+        return bool(self.get("ok"))
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.get("ok"))
+
+    @property
+    def missing(self) -> list[str]:
+        return list(self.get("missing", []))
+
+    @property
+    def corrupted(self) -> list[str]:
+        return list(self.get("corrupted", []))
+
+
+def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> VerifyResult:
+    """Check every row's object (and, with ``deep``, its bytes)."""
     backend = store.backend
     objects: dict[str, list[ByteRange]] = defaultdict(list)
     for path, digest, obj, offset, length in zip(
@@ -53,12 +75,14 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
         for lost, bad in pool.map(check, objects.items()):
             missing.extend(lost)
             corrupted.extend(bad)
-    return {
-        "ok": not missing and not corrupted,
-        "version_id": version_id,
-        "files": table.num_rows,
-        "objects": len(objects),
-        "deep": deep,
-        "missing": sorted(missing),
-        "corrupted": sorted(corrupted),
-    }
+    return VerifyResult(
+        {
+            "ok": not missing and not corrupted,
+            "version_id": version_id,
+            "files": table.num_rows,
+            "objects": len(objects),
+            "deep": deep,
+            "missing": sorted(missing),
+            "corrupted": sorted(corrupted),
+        }
+    )

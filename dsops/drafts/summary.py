@@ -30,6 +30,11 @@ class ChangeSummary:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __getitem__(self, key: str) -> int:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return int(getattr(self, key))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChangeSummary:
         return cls(**{k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__})

@@ -72,6 +72,27 @@ class ManifestDiff:
     removed: pa.Table
     modified: pa.Table  # rows of ``new``; column ``old_size`` holds the previous size
 
+    @property
+    def added_paths(self) -> list[str]:
+        return [str(p) for p in self.added.column("path").to_pylist()]
+
+    @property
+    def removed_paths(self) -> list[str]:
+        return [str(p) for p in self.removed.column("path").to_pylist()]
+
+    @property
+    def modified_paths(self) -> list[str]:
+        return [str(p) for p in self.modified.column("path").to_pylist()]
+
+    def to_dict(self) -> dict[str, object]:
+        """Paths and totals, JSON-ready."""
+        return {
+            "added": self.added_paths,
+            "modified": self.modified_paths,
+            "removed": self.removed_paths,
+            "counts": self.counts(),
+        }
+
     def counts(self) -> dict[str, int]:
         return {
             "added": self.added.num_rows,

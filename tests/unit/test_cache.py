@@ -192,3 +192,13 @@ def test_read_file_returns_one_files_bytes(store: Store, tmp_path: Path) -> None
     assert ds.read_file("e") == b""
     with pytest.raises(LookupError):
         ds.read_file("missing")
+
+
+def test_verify_result_is_falsy_when_the_version_is_damaged(store: Store, tmp_path: Path) -> None:
+    ds = _finalized(store, write_tree(tmp_path / "s", {"a": "1", "b": "2"}))
+    assert ds.verify() and ds.verify(deep=True).ok
+    (pack,) = store.backend.list_keys("packs/")
+    store.backend.put(pack, b"xx")
+    result = ds.verify(deep=True)
+    assert not result
+    assert result.corrupted == ["a", "b"] and result["missing"] == []
