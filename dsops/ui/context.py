@@ -1,0 +1,177 @@
+"""What the web app keeps between requests: the store, and caches of immutable things.
+
+Finalized versions never change, so their records, manifests and derived indexes are
+cached without invalidation (bounded by size); only the dataset list — new versions and
+moved aliases — is re-read after a short time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from dsops.catalog import VersionRecord, is_version_id
+from dsops.dataset import Dataset
+from dsops.errors import VersionNotFound
+from dsops.store import Store
+from dsops.ui import summaries
+from dsops.ui.contents import VersionIndex
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+StoreSource = Store | str | Callable[[], Store] | None
+
+# Manifests kept in memory for paging: a 1M-file manifest is ~200-300 MB of Arrow data.
+DEFAULT_MANIFEST_BUDGET = 2 * 1024**3
+LIST_TTL_SECONDS = 5.0
+
+
+class LRU(Generic[K, V]):
+    """A thread-safe LRU bounded by a total weight (bytes, or 1 per item)."""
+
+    def __init__(self, budget: int, weigh: Callable[[V], int] = lambda _: 1) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._budget = budget
+        self._weigh = weigh
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            total = sum(self._weigh(v) for v in self._items.values())
+            # Always keep the newest item, even when it alone exceeds the budget.
+            while total > self._budget and len(self._items) > 1:
+                _, evicted = self._items.popitem(last=False)
+                total -= self._weigh(evicted)
+            return value
+
+
+class UIContext:
+    """The store behind one app, opened on first use, and the caches over it."""
+
+    def __init__(
+        self, store: StoreSource, *, manifest_budget: int = DEFAULT_MANIFEST_BUDGET
+    ) -> None:
+        self._source = store
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+        self._records: LRU[str, VersionRecord] = LRU(100_000)
+        self._indexes: LRU[str, VersionIndex] = LRU(manifest_budget, lambda v: v.nbytes)
+        self._index_locks: dict[str, threading.Lock] = {}
+        self.derived: LRU[tuple[Any, ...], Any] = LRU(64)
+        self._listing: tuple[float, list[dict[str, Any]]] | None = None
+        self._known: dict[str, VersionRecord] = {}
+
+    @property
+    def store(self) -> Store:
+        """The store, opened lazily so that importing or mounting the app is free."""
+        with self._lock:
+            if self._store is None:
+                source = self._source
+                self._store = source() if callable(source) else Store.coerce(source)
+            return self._store
+
+    # --- versions ---------------------------------------------------------------------
+
+    def dataset(self, version_id: str) -> Dataset:
+        """A finalized version by id; anything else (bad id, draft) is not found."""
+        record = self.record(version_id)
+        return Dataset(self.store, None, record)
+
+    def record(self, version_id: str) -> VersionRecord:
+        if not is_version_id(version_id):
+            raise VersionNotFound(
+                f"{version_id!r} is not a version id (32 hexadecimal characters).",
+                version_id=version_id,
+            )
+        cached = self._records.get(version_id) or self._known.get(version_id)
+        if cached is not None:
+            return cached
+        record = self.store.catalog.version(version_id)
+        return self._records.put(version_id, record)
+
+    def find_record(self, version_id: str) -> VersionRecord | None:
+        try:
+            return self.record(version_id)
+        except VersionNotFound:
+            return None
+
+    def index(self, version_id: str) -> VersionIndex:
+        """The version's manifest, held in memory for paging, search and sorting."""
+        cached = self._indexes.get(version_id)
+        if cached is not None:
+            return cached
+        dataset = self.dataset(version_id)
+        with self._lock:
+            lock = self._index_locks.setdefault(version_id, threading.Lock())
+        with lock:  # one load per version even when many requests arrive at once
+            cached = self._indexes.get(version_id)
+            if cached is None:
+                cached = self._indexes.put(version_id, VersionIndex(dataset.manifest()))
+        with self._lock:
+            self._index_locks.pop(version_id, None)
+        return cached
+
+    def labels(self, version_ids: list[str]) -> dict[str, str]:
+        """version id → ``project/name@semver`` for the ids that exist."""
+        result = {}
+        for version_id in set(version_ids):
+            record = self.find_record(version_id)
+            if record is not None:
+                result[version_id] = record.ref
+        return result
+
+    # --- listing ----------------------------------------------------------------------
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every finalized version (oldest first), re-listed every few seconds.
+
+        Records are immutable, so only versions not seen before are read; aliases move,
+        so they are re-read on every listing.
+        """
+        now = time.monotonic()
+        with self._lock:
+            listing = self._listing
+        if listing is not None and now - listing[0] < LIST_TTL_SECONDS:
+            return listing[1]
+        catalog = self.store.catalog
+        ids = catalog.all_version_ids()
+        with self._lock:
+            new = [i for i in ids if i not in self._known]
+        for record in catalog.versions(new):
+            with self._lock:
+                self._known[record.id] = record
+        with self._lock:
+            records = sorted(
+                (self._known[i] for i in ids if i in self._known),
+                key=lambda r: (r.finalized_at, r.id),
+            )
+        aliases: dict[tuple[str, str], dict[str, str]] = {}
+        for record in records:
+            key = (record.project, record.name)
+            if key not in aliases:
+                aliases[key] = catalog.aliases(*key)
+        rows = [summaries.version_row(r, aliases[(r.project, r.name)]) for r in records]
+        with self._lock:
+            self._listing = (now, rows)
+        return rows
+
+    def derive(self, key: tuple[Any, ...], compute: Callable[[], V]) -> V:
+        """A cached result computed from immutable inputs (diffs, previews, thumbnails)."""
+        cached = self.derived.get(key)
+        if cached is None:
+            cached = self.derived.put(key, compute())
+        result: V = cached
+        return result

@@ -1,0 +1,174 @@
+"""The JSON API's response shapes; FastAPI turns them into the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Error(BaseModel):
+    detail: str = Field(description="What went wrong, as a sentence.")
+
+
+class VersionBrief(BaseModel):
+    id: str = Field(description="Version id (32 hex characters).")
+    version: str | None = Field(None, description="Semantic version, when known.")
+    ref: str | None = Field(None, description="project/name@version, when known.")
+
+
+class Link(BaseModel):
+    label: str
+    url: str
+
+
+class Provenance(BaseModel):
+    source: Literal["airflow", "prefect"] | None = Field(
+        None, description="The orchestrator that produced the version, when recorded."
+    )
+    links: list[Link] = Field(default_factory=list, description="http(s) URLs recorded.")
+    fields: dict[str, Any] = Field(default_factory=dict, description="Everything recorded.")
+
+
+class VersionRow(BaseModel):
+    id: str
+    project: str
+    name: str
+    version: str
+    ref: str
+    parents: list[str]
+    created: str
+    finalized: str
+    file_count: int
+    size: int = Field(description="Total size of the version's files in bytes.")
+    tags: list[str]
+    description: str
+    aliases: list[str] = Field(description="Aliases currently pointing at this version.")
+    changes: dict[str, int] = Field(description="added/modified/removed counts and bytes.")
+    provenance: Provenance
+
+
+class DatasetSummary(BaseModel):
+    project: str
+    name: str
+    version_count: int
+    latest: VersionBrief
+    size: int = Field(description="Size of the latest version in bytes.")
+    file_count: int = Field(description="Files in the latest version.")
+    aliases: dict[str, str] = Field(description="alias → version id.")
+    tags: list[str] = Field(description="Tags of any version.")
+    updated: str = Field(description="When the newest version was finalized (ISO 8601).")
+    description: str
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: str
+    ref: str | None
+    dataset: str | None
+    created: str | None
+    parents: list[str]
+    merge: bool = Field(description="True when the version has several parents.")
+    external: bool = Field(description="Drawn only as a parent (another dataset, or cut).")
+    current: bool
+    column: int
+    row: int
+
+
+class GraphEdge(BaseModel):
+    source: str = Field(description="Parent version id.")
+    target: str = Field(description="Child version id.")
+
+
+class Graph(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    columns: int
+    rows: int
+    truncated: bool = Field(description="Only the most recent versions are drawn.")
+
+
+class GrowthPoint(BaseModel):
+    id: str
+    version: str
+    finalized: str
+    file_count: int
+    size: int
+
+
+class DatasetDetail(BaseModel):
+    project: str
+    name: str
+    aliases: dict[str, str]
+    versions: list[VersionRow] = Field(description="Oldest first.")
+    graph: Graph
+    growth: list[GrowthPoint]
+
+
+class VersionDetail(VersionRow):
+    parent_refs: list[VersionBrief]
+    children: list[VersionBrief] = Field(description="Versions of this dataset built on it.")
+
+
+class FileRow(BaseModel):
+    path: str
+    size: int
+    hash: str
+    origin: str = Field(description="Id of the version that introduced this content here.")
+    origin_ref: str | None = Field(description="project/name@version of ``origin``.")
+    mtime: int = Field(description="Source modification time, ns since the epoch (0: unknown).")
+    preview: Literal["table", "image"] | None
+
+
+class FilesPage(BaseModel):
+    total: int = Field(description="Rows matching the filters.")
+    offset: int
+    limit: int
+    rows: list[FileRow]
+
+
+class TypeStat(BaseModel):
+    type: str = Field(description="Lower-case file extension, '(none)' or 'other'.")
+    size: int
+    files: int
+
+
+class Stats(BaseModel):
+    file_count: int
+    total_size: int
+    by_type: list[TypeStat]
+
+
+class DiffRow(BaseModel):
+    path: str
+    size: int
+    old_size: int | None = None
+    origin: str
+
+
+class Diff(BaseModel):
+    base: list[VersionBrief] = Field(description="The old side: one version, or the parents.")
+    counts: dict[str, int]
+    kind: Literal["added", "removed", "modified"]
+    total: int
+    offset: int
+    limit: int
+    rows: list[DiffRow]
+
+
+class Column(BaseModel):
+    name: str
+    type: str
+
+
+class Preview(BaseModel):
+    path: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    total_rows: int | None = Field(description="Rows in the file, when known.")
+    total_columns: int
+
+
+class Info(BaseModel):
+    store: str = Field(description="The store URL (credentials removed).")
+    dsops: str = Field(description="dsops version serving the app.")

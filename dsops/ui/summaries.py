@@ -1,0 +1,116 @@
+"""Turn SDK listings into what the pages show: datasets, versions, provenance, growth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dsops.catalog import VersionRecord, semver
+
+_URL_PREFIXES = ("http://", "https://")
+
+
+def provenance(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a version came from: the orchestrator, and links back to its run.
+
+    Only http(s) URLs become links (a ``javascript:`` URL in a record stays text).
+    """
+    links: list[dict[str, str]] = []
+    keys: list[str] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+            return
+        keys.append(prefix.lower())
+        if isinstance(value, str) and value.lower().startswith(_URL_PREFIXES):
+            links.append({"label": prefix, "url": value})
+
+    walk("", data)
+    joined = " ".join(keys)
+    source = None
+    if "airflow" in joined or "dag_id" in joined:
+        source = "airflow"
+    elif "prefect" in joined or "flow_run" in joined:
+        source = "prefect"
+    if source and len(links) == 1:
+        links[0]["label"] = f"{source.capitalize()} run"
+    return {"source": source, "links": links, "fields": dict(data)}
+
+
+def version_row(record: VersionRecord, aliases: Mapping[str, str]) -> dict[str, Any]:
+    """The fields of :meth:`Dataset.list`, plus provenance, for one version."""
+    return {
+        "id": record.id,
+        "project": record.project,
+        "name": record.name,
+        "version": record.version,
+        "ref": record.ref,
+        "parents": list(record.parents),
+        "created": record.created_at,
+        "finalized": record.finalized_at,
+        "file_count": record.file_count,
+        "size": record.total_size,
+        "tags": list(record.tags),
+        "description": record.description,
+        "aliases": sorted(a for a, v in aliases.items() if v == record.id),
+        "changes": dict(record.changes),
+        "provenance": provenance(record.provenance),
+    }
+
+
+def _semver_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    label = str(row["version"])
+    return (1, semver.parse(label), row["finalized"]) if semver.is_semver(label) else (0, label)
+
+
+def datasets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One summary per ``project/name`` from all versions (:meth:`Dataset.list` dicts)."""
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault((row["project"], row["name"]), []).append(row)
+    result = []
+    for (project, name), versions in sorted(grouped.items()):
+        aliases = {alias: str(v["id"]) for v in versions for alias in v["aliases"]}
+        by_id = {v["id"]: v for v in versions}
+        latest = by_id.get(aliases.get("latest", "")) or max(versions, key=_semver_key)
+        tags = sorted({t for v in versions for t in v["tags"]})
+        result.append(
+            {
+                "project": project,
+                "name": name,
+                "version_count": len(versions),
+                "latest": {"id": latest["id"], "version": latest["version"], "ref": latest["ref"]},
+                "size": latest["size"],
+                "file_count": latest["file_count"],
+                "aliases": dict(sorted(aliases.items())),
+                "tags": tags,
+                "updated": max(str(v["finalized"]) for v in versions),
+                "description": latest["description"],
+            }
+        )
+    return result
+
+
+def matches(summary: Mapping[str, Any], query: str, tag: str) -> bool:
+    """Search by name (substring of ``project/name`` or the description) and by tag."""
+    if tag and tag not in summary["tags"]:
+        return False
+    if not query:
+        return True
+    text = f"{summary['project']}/{summary['name']} {summary['description']}".lower()
+    return all(word in text for word in query.lower().split())
+
+
+def growth(versions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": v["id"],
+            "version": v["version"],
+            "finalized": v["finalized"],
+            "file_count": v["file_count"],
+            "size": v["size"],
+        }
+        for v in versions
+    ]
