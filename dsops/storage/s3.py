@@ -191,7 +191,7 @@ class S3Store(ObjectStore):
             extra.setdefault("s3", {})["addressing_style"] = addressing_style
         try:
             self._config = Config(
-                retries=cast(Any, {"mode": retry_mode, "max_attempts": max_attempts}),
+                retries=cast(Any, {"mode": retry_mode, "total_max_attempts": max_attempts}),
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 max_pool_connections=max_pool_connections,

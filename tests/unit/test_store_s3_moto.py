@@ -6,7 +6,6 @@ import pickle
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
-from moto.server import ThreadedMotoServer
 
 from dsops.errors import (
     AccessDenied,
@@ -25,33 +23,15 @@ from dsops.errors import (
 )
 from dsops.storage import open_store
 from dsops.storage.s3 import MiB, S3Store
+from tests.moto_s3 import KEYS, moto_server, new_bucket, raw_client
 from tests.store_conformance import StoreConformance
 
-KEYS = {"access_key": "testing", "secret_key": "testing", "region": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+moto_endpoint = pytest.fixture(scope="module", name="moto_endpoint")(moto_server)
 
 
 @pytest.fixture
 def bucket(moto_endpoint: str) -> str:
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=moto_endpoint, **_boto_keys()).create_bucket(Bucket=name)
-    return name
-
-
-def _boto_keys() -> dict[str, str]:
-    return {
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-        "region_name": "us-east-1",
-    }
+    return new_bucket(moto_endpoint)
 
 
 class TestS3StoreOnMoto(StoreConformance):
@@ -127,7 +107,7 @@ def test_a_store_pickles_and_reconnects(moto_endpoint: str, bucket: str) -> None
 def test_keys_without_a_prefix_sit_at_the_bucket_root(moto_endpoint: str, bucket: str) -> None:
     store = S3Store(f"s3://{bucket}", endpoint_url=moto_endpoint, **KEYS)
     store.put("a/b", b"1")
-    raw = boto3.client("s3", endpoint_url=moto_endpoint, **_boto_keys())
+    raw = raw_client(moto_endpoint)
     assert raw.get_object(Bucket=bucket, Key="a/b")["Body"].read() == b"1"
     assert store.list_keys() == ["a/b"]
 
