@@ -388,7 +388,6 @@ def cli() -> None:
 
 
 @cli.command()
-@global_options
 @click.option("--project", required=True, help="Project, optionally nested (vision/cats).")
 @click.option("--name", required=True, help="Dataset name.")
 @click.option(
@@ -401,6 +400,7 @@ def cli() -> None:
 @click.option("--version", "version", metavar="X.Y.Z", help="Semantic version to finalize as.")
 @click.option("--tag", "tags", multiple=True, help="Label for search (repeatable).")
 @click.option("--description", default="", help="Free text.")
+@global_options
 @pass_settings
 @fails_as("create a draft of {project}/{name}")
 def create(
@@ -431,7 +431,6 @@ def create(
 
 
 @cli.command()
-@global_options
 @click.argument("version_id", metavar="ID")
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path())
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
@@ -443,6 +442,7 @@ def create(
     help="Only files matching (repeatable).",
 )
 @click.option("--non-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@global_options
 @pass_settings
 @fails_as("add files to {version_id}")
 def add(
@@ -472,13 +472,15 @@ def add(
 
 
 @cli.command()
-@global_options
 @click.argument("version_id", metavar="ID")
 @click.argument("patterns", metavar="PATTERN...", nargs=-1, required=True)
+@global_options
 @pass_settings
 @fails_as("remove files from {version_id}")
 def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> None:
-    """Remove files matching glob patterns from a draft (a folder removes its contents).
+    """Remove files matching glob patterns from a draft.
+
+    A folder name removes everything below it.
 
     \b
     Example:
@@ -490,14 +492,16 @@ def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> No
 
 
 @cli.command()
-@global_options
 @click.argument("version_id", metavar="ID")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
+@global_options
 @pass_settings
 @fails_as("sync {folder} into {version_id}")
 def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) -> None:
-    """Mirror a local folder into a draft: add new, update modified, remove missing files.
+    """Mirror a local folder into a draft.
+
+    New files are added, changed ones updated, files missing from FOLDER removed.
 
     \b
     Example:
@@ -510,15 +514,15 @@ def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) ->
 
 
 @cli.command()
-@global_options
 @click.argument("version_id", metavar="ID")
 @click.option("--alias", metavar="NAME", help="Also point this alias (e.g. prod) at it.")
+@global_options
 @pass_settings
 @fails_as("finalize {version_id}")
 def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
-    """Commit a draft; print its id and reference (also available as `dsops close`).
+    """Commit a draft; print its id and reference.
 
-    Finalizing again returns the same version.
+    Also available as `dsops close`. Finalizing again returns the same version.
 
     \b
     Example:
@@ -537,7 +541,6 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
 
 
 @cli.command()
-@global_options
 @REF
 @click.option(
     "--to",
@@ -551,6 +554,7 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
 )
 @click.option("--mutable", is_flag=True, help="A writable copy (into ./NAME unless --to).")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of a non-empty --to DIR.")
+@global_options
 @pass_settings
 @fails_as("fetch {ref}")
 def get(
@@ -591,10 +595,10 @@ def get(
 
 
 @cli.command(name="list")
-@global_options
 @click.option("--project", help="Only this project.")
 @click.option("--name", help="Only datasets with this name.")
 @click.option("--tag", "tags", multiple=True, help="Only versions with this tag (repeatable).")
+@global_options
 @pass_settings
 @fails_as("list versions")
 def list_versions(
@@ -629,15 +633,17 @@ def list_versions(
 
 
 @cli.command()
-@global_options
 @REF
 @click.option(
     "--pattern", "patterns", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."
 )
+@global_options
 @pass_settings
 @fails_as("list the files of {ref}")
 def ls(settings: Settings, ref: str, patterns: tuple[str, ...]) -> None:
-    """List a version's files: size, content hash and the version that introduced them.
+    """List a version's files with size, hash and origin.
+
+    ORIGIN is the version that introduced the file's current content.
 
     \b
     Example:
@@ -668,9 +674,9 @@ def _rows(table_: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
 
 
 @cli.command()
-@global_options
 @click.argument("ref_a", metavar="REF_A", shell_complete=complete_ref)
 @click.argument("ref_b", metavar="REF_B", shell_complete=complete_ref)
+@global_options
 @pass_settings
 @fails_as("diff {ref_a} and {ref_b}")
 def diff(settings: Settings, ref_a: str, ref_b: str) -> None:
@@ -715,7 +721,6 @@ def diff(settings: Settings, ref_a: str, ref_b: str) -> None:
 
 
 @cli.command()
-@global_options
 @REF
 @click.option(
     "--format",
@@ -725,6 +730,7 @@ def diff(settings: Settings, ref_a: str, ref_b: str) -> None:
     show_default=True,
     help="text: a tree; mermaid / dot: a graph to render; json: nodes and edges.",
 )
+@global_options
 @pass_settings
 @fails_as("show the lineage of {ref}")
 def lineage(settings: Settings, ref: str, output_format: str) -> None:
@@ -744,13 +750,16 @@ def lineage(settings: Settings, ref: str, output_format: str) -> None:
 
 
 @cli.command()
-@global_options
 @REF
 @click.option("--deep", is_flag=True, help="Also download and re-hash every file's content.")
+@global_options
 @pass_settings
 @fails_as("verify {ref}")
 def verify(settings: Settings, ref: str, deep: bool) -> None:
-    """Check that every object a version needs is in the store (exit 1 if not).
+    """Check that a version's stored objects are intact.
+
+    Exits 1, listing the damaged files, if any object is missing (or, with --deep,
+    does not match its hash).
 
     \b
     Example:
@@ -777,9 +786,9 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
 
 
 @cli.command()
-@global_options
 @REF
 @click.argument("alias_name", metavar="NAME")
+@global_options
 @pass_settings
 @fails_as("point {alias_name} at {ref}")
 def alias(settings: Settings, ref: str, alias_name: str) -> None:
@@ -813,7 +822,6 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
 
 
 @cli.command()
-@global_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
 @click.option(
@@ -821,6 +829,7 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
     envvar="DSOPS_UI_TOKEN",
     help="Access token the browser must present (default: $DSOPS_UI_TOKEN).",
 )
+@global_options
 @pass_settings
 @fails_as("start the web UI")
 def ui(settings: Settings, host: str, port: int, token: str | None) -> None:

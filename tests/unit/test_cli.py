@@ -502,6 +502,13 @@ def test_every_command_has_help_with_an_example(run: Run) -> None:
     assert "Example:" in run("-h").stdout
 
 
+def test_docs_cli_md_documents_every_command_and_completion() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "CLI.md").read_text()
+    for name in cli.list_commands(None):  # type: ignore[arg-type]
+        assert f"### dsops {name}" in text, name
+    assert "_DSOPS_COMPLETE=bash_source dsops" in text
+
+
 def test_version_prints_the_package_version(run: Run) -> None:
     assert run("--version").stdout.strip() == f"dsops {dsops.__version__}"
 
