@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 import dsops
 from dsops.errors import (
     DsopsError,
+    IntegrityError,
     InvalidPath,
     InvalidReference,
+    ManifestError,
     MissingDependency,
     StoreError,
     VersionNotFound,
@@ -35,6 +37,8 @@ STATIC = {
 _STATUS: list[tuple[type[Exception], int]] = [
     (VersionNotFound, 404),  # also DatasetNotFound
     (api.UnsupportedPreview, 415),
+    (IntegrityError, 502),  # the store's bytes do not match their hash: never served
+    (ManifestError, 502),
     (InvalidPath, 400),
     (InvalidReference, 400),
     (MissingDependency, 501),

@@ -87,7 +87,9 @@ def datasets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "aliases": dict(sorted(aliases.items())),
                 "tags": tags,
                 "updated": max(str(v["finalized"]) for v in versions),
-                "description": latest["description"],
+                # The latest description, or the newest one given (most versions give none).
+                "description": latest["description"]
+                or next((v["description"] for v in reversed(versions) if v["description"]), ""),
             }
         )
     return result
