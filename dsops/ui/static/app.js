@@ -6,6 +6,7 @@
 const ROOT = document.body.dataset.root || "";
 const SVGNS = "http://www.w3.org/2000/svg";
 const PAGE_SIZE = 100;
+const DIFF_PAGE_SIZE = 25;
 
 // --- small helpers ------------------------------------------------------------------
 
@@ -442,7 +443,7 @@ function diffView(v, root) {
     fill(out, h("p", { class: "muted" }, "Comparing…"));
     let d;
     try {
-      d = await api(`/versions/${v.id}/diff`, { against: other.value.trim() || against.value, kind: state.kind, offset: state.offset, limit: PAGE_SIZE });
+      d = await api(`/versions/${v.id}/diff`, { against: other.value.trim() || against.value, kind: state.kind, offset: state.offset, limit: DIFF_PAGE_SIZE });
     } catch (error) { fill(out, failure(error)); return; }
     const c = d.counts;
     const tabs = ["added", "modified", "removed"].map((k) => h("button", { type: "button", class: "tab" + (k === state.kind ? " active" : ""), "data-kind": k,
@@ -454,10 +455,10 @@ function diffView(v, root) {
         h("tbody", {}, d.rows.length ? d.rows.map((r) => h("tr", {}, h("td", { class: "path" }, r.path), h("td", { class: "num" }, bytes(r.size)),
           state.kind === "modified" ? h("td", { class: "num" }, bytes(r.old_size)) : null))
           : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "Nothing " + state.kind + ".")))),
-      d.total > PAGE_SIZE ? h("div", { class: "pager" },
-        h("button", { type: "button", disabled: state.offset <= 0, onclick: () => { state.offset -= PAGE_SIZE; load(); } }, "‹ Previous"),
-        h("span", { class: "muted" }, `${count(state.offset + 1)}–${count(Math.min(d.total, state.offset + PAGE_SIZE))} of ${count(d.total)}`),
-        h("button", { type: "button", disabled: state.offset + PAGE_SIZE >= d.total, onclick: () => { state.offset += PAGE_SIZE; load(); } }, "Next ›")) : null);
+      d.total > DIFF_PAGE_SIZE ? h("div", { class: "pager" },
+        h("button", { type: "button", disabled: state.offset <= 0, onclick: () => { state.offset -= DIFF_PAGE_SIZE; load(); } }, "‹ Previous"),
+        h("span", { class: "muted" }, `${count(state.offset + 1)}–${count(Math.min(d.total, state.offset + DIFF_PAGE_SIZE))} of ${count(d.total)}`),
+        h("button", { type: "button", disabled: state.offset + DIFF_PAGE_SIZE >= d.total, onclick: () => { state.offset += DIFF_PAGE_SIZE; load(); } }, "Next ›")) : null);
   }
   load();
 }
