@@ -1,0 +1,99 @@
+"""Sources that are URLs: download an object-store prefix so it can be added like a folder.
+
+Adding files reads local paths. A pipeline that ingests from a landing bucket
+(``s3://landing/2024-05-01/``) downloads that prefix into a scratch folder first, then
+adds the folder; the draft's own store can be somewhere else entirely.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from dsops.errors import SourceNotFound
+from dsops.storage import ObjectStore, open_store
+
+
+def is_url(text: str | os.PathLike[str]) -> bool:
+    """True for ``s3://``, ``gs://``, ``az://``, ``file://`` URLs; False for plain paths.
+
+    Example:
+        >>> is_url("s3://landing/today/"), is_url("/data/landing")
+        (True, False)
+    """
+    if not isinstance(text, str):
+        return False
+    parsed = urlparse(text)
+    return len(parsed.scheme) > 1 and text.startswith(f"{parsed.scheme}://")
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What :func:`download_prefix` fetched."""
+
+    url: str
+    files: int
+    bytes: int
+
+
+def download_prefix(
+    url: str, target: str | os.PathLike[str], *, workers: int = 8, **options: Any
+) -> DownloadResult:
+    """Download every object under ``url`` into ``target``, keeping relative paths.
+
+    ``url`` names a prefix (``s3://bucket/landing/day``); when nothing lies below it but
+    the URL names one object, that object is downloaded. ``options`` are the backend's
+    (``endpoint_url=``, ``access_key=`` … for S3).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("hi")
+        >>> download_prefix(f"file://{src}", tempfile.mkdtemp()).files
+        1
+    """
+    root = Path(target)
+    backend = open_store(url.rstrip("/"), **options)
+    try:
+        keys = [(info.key, info.size) for info in backend.list("")]
+        if keys:
+            _fetch_all(backend, keys, root, workers)
+            return DownloadResult(url, len(keys), sum(size for _, size in keys))
+    finally:
+        backend.close()
+    return _download_object(url, root, **options)
+
+
+def _download_object(url: str, root: Path, **options: Any) -> DownloadResult:
+    """``url`` names one object rather than a prefix: download it alone."""
+    parent, _, leaf = url.rstrip("/").rpartition("/")
+    if leaf and not parent.endswith(":/"):
+        backend = open_store(parent, **options)
+        try:
+            info = backend.head(leaf)
+            _fetch_all(backend, [(leaf, info.size)], root, 1)
+            return DownloadResult(url, 1, info.size)
+        except FileNotFoundError:
+            pass
+        finally:
+            backend.close()
+    raise SourceNotFound(
+        f"Nothing found under {url}: check the URL, the prefix and the credentials.",
+        path=url,
+    )
+
+
+def _fetch_all(backend: ObjectStore, keys: list[tuple[str, int]], root: Path, workers: int) -> None:
+    def fetch(key: str) -> None:
+        path = root.joinpath(*key.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        backend.get_file(key, path)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(fetch, [key for key, _ in keys]))
+
+
+__all__ = ["DownloadResult", "download_prefix", "is_url"]
