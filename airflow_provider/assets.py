@@ -1,0 +1,89 @@
+"""Airflow Assets for dsops datasets: ``dsops://<project>/<name>``.
+
+A finalized version is announced as an Asset event on its dataset's Asset, with the
+version in the event's ``extra``; a DAG scheduled on the Asset reads it from
+``triggering_asset_events``. Registered in the provider info under ``asset-uris``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
+
+from airflow.sdk import Asset
+
+from dsops.catalog import check_project_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+SCHEME = "dsops"
+#: OpenLineage namespace of dsops datasets (the name is ``<project>/<name>``).
+OPENLINEAGE_NAMESPACE = "dsops"
+
+
+def dataset_uri(project: str, name: str) -> str:
+    """The Asset URI of ``project/name``.
+
+    Example:
+        >>> dataset_uri("vision/cats", "train")
+        'dsops://vision/cats/train'
+    """
+    check_project_name(project, name)
+    return f"{SCHEME}://{project}/{name}"
+
+
+def create_asset(*, project: str, name: str, extra: dict[str, Any] | None = None) -> Asset:
+    """The Asset of dataset ``project/name``; use it in ``outlets`` and ``schedule``.
+
+    Example:
+        >>> create_asset(project="demo", name="events").uri
+        'dsops://demo/events'
+    """
+    return Asset(uri=dataset_uri(project, name), extra=extra or {})
+
+
+def parse_dataset_uri(uri: str) -> tuple[str, str]:
+    """``dsops://a/b/name`` → ``("a/b", "name")``.
+
+    Example:
+        >>> parse_dataset_uri("dsops://vision/cats/train")
+        ('vision/cats', 'train')
+    """
+    parsed = urlsplit(uri)
+    dataset = f"{parsed.netloc}{parsed.path}".strip("/")
+    project, _, name = dataset.rpartition("/")
+    if parsed.scheme != SCHEME or not project:
+        raise ValueError(f"Not a dsops dataset URI: {uri!r}; write dsops://<project>/<name>.")
+    check_project_name(project, name)
+    return project, name
+
+
+def sanitize_uri(uri: SplitResult) -> SplitResult:
+    """Airflow's URI check for the ``dsops`` scheme (project and name must be valid)."""
+    parse_dataset_uri(uri.geturl())
+    return uri
+
+
+def version_from_events(events: Mapping[Any, Any], asset: Asset) -> str | None:
+    """The version id carried by the newest event for ``asset`` in ``triggering_asset_events``.
+
+    Returns None when the run was not triggered by that Asset (a manual run).
+    """
+    try:
+        received = list(events[asset])
+    except KeyError:
+        return None
+    for event in reversed(received):
+        version_id = (event.extra or {}).get("version_id")
+        if version_id:
+            return str(version_id)
+    return None
+
+
+def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> Any:
+    """OpenLineage dataset of a dsops Asset (used by the OpenLineage provider)."""
+    from airflow.providers.common.compat.openlineage.facet import Dataset as OpenLineageDataset
+
+    project, name = parse_dataset_uri(asset.uri)
+    return OpenLineageDataset(namespace=OPENLINEAGE_NAMESPACE, name=f"{project}/{name}")
