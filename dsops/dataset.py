@@ -5,9 +5,8 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from dsops import drafts, layout
@@ -29,6 +28,9 @@ from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
 from dsops.verify import VerifyResult, verify_version
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 StoreLike = Store | str | None
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -225,7 +227,42 @@ class Dataset:
             )
         return rows
 
+    @classmethod
+    def list_drafts(
+        cls,
+        project: str | None = None,
+        name: str | None = None,
+        *,
+        store: StoreLike = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Open drafts (not finalized yet), oldest first, as dicts."""
+        opened = Store.coerce(store)
+        rows = []
+        for draft in opened.catalog.iter_drafts():
+            if (project and draft.project != project) or (name and draft.name != name):
+                continue
+            rows.append({**draft.to_dict(), "ref": f"{draft.project}/{draft.name}"})
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The version record (or the draft record, with ``version: None``), JSON-ready."""
+        if self._record is not None:
+            return {**self._record.to_dict(), "ref": self._record.ref, "state": "final"}
+        draft = self._draft_record.to_dict()
+        return {
+            **draft,
+            "version": None,
+            "requested_version": draft.pop("version"),
+            "ref": self.id,
+            "state": "draft",
+        }
+
     # --- properties -------------------------------------------------------------------
+
+    @property
+    def requested_version(self) -> str | None:
+        """The semantic version asked for at create time (None: the next patch)."""
+        return self._draft.version if self._draft is not None else self.version
 
     @property
     def id(self) -> str:
@@ -387,10 +424,13 @@ class Dataset:
         self._record = drafts.finalize(self._store.context(), draft, provenance, alias)
         return self._record.id
 
-    def set_alias(self, alias: str) -> None:
-        """Point ``project/name@alias`` at this finalized version (history is kept)."""
+    def set_alias(self, alias: str) -> str | None:
+        """Point ``project/name@alias`` at this finalized version (history is kept).
+
+        Returns the version id the alias pointed at before (None if it is new).
+        """
         check_alias(alias)
-        self._store.catalog.set_alias(self._final("set an alias"), alias)
+        return self._store.catalog.set_alias(self._final("set an alias"), alias).previous
 
     def aliases(self) -> builtins.list[str]:
         """Aliases currently pointing at this version."""

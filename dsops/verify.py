@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -14,26 +15,35 @@ from dsops.objects import ByteRange, coalesce, read_ranges
 from dsops.store import Store
 
 
-class VerifyResult(dict[str, Any]):
-    """``{"ok", "version_id", "files", "objects", "deep", "missing", "corrupted"}``.
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :meth:`Dataset.verify`; truthy only when the version verified.
 
-    A dict (so it serializes as JSON) that is truthy only when the version verified.
+    Reads like a mapping too (``result["missing"]``, ``dict(result)``).
     """
 
+    ok: bool
+    version_id: str
+    files: int
+    objects: int
+    deep: bool
+    missing: tuple[str, ...] = ()
+    corrupted: tuple[str, ...] = ()
+
     def __bool__(self) -> bool:
-        return bool(self.get("ok"))
+        return self.ok
 
-    @property
-    def ok(self) -> bool:
-        return bool(self.get("ok"))
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["missing"] = list(self.missing)
+        data["corrupted"] = list(self.corrupted)
+        return data
 
-    @property
-    def missing(self) -> list[str]:
-        return list(self.get("missing", []))
+    def keys(self) -> list[str]:
+        return list(self.to_dict())
 
-    @property
-    def corrupted(self) -> list[str]:
-        return list(self.get("corrupted", []))
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
 
 
 def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> VerifyResult:
@@ -76,13 +86,11 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
             missing.extend(lost)
             corrupted.extend(bad)
     return VerifyResult(
-        {
-            "ok": not missing and not corrupted,
-            "version_id": version_id,
-            "files": table.num_rows,
-            "objects": len(objects),
-            "deep": deep,
-            "missing": sorted(missing),
-            "corrupted": sorted(corrupted),
-        }
+        ok=not missing and not corrupted,
+        version_id=version_id,
+        files=table.num_rows,
+        objects=len(objects),
+        deep=deep,
+        missing=tuple(sorted(missing)),
+        corrupted=tuple(sorted(corrupted)),
     )

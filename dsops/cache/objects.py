@@ -112,38 +112,40 @@ class ObjectCache:
         if wanted:
             self._prepare()
         progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
+        try:
 
-        def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
-            obj, group = job
-            if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
-                digest = str(group[0].tag)
-                tmp = Path(self._tmp())
-                try:
-                    store.get_file(obj, tmp)
-                    if hash_file(tmp) != digest:
-                        raise IntegrityError(
-                            f"Object {obj} does not match its hash: the store object is "
-                            "corrupted. Run `dsops verify --deep`; it was not cached.",
-                            hash=digest,
-                            source=obj,
-                        )
-                    self._install(str(tmp), digest)
-                finally:
-                    if tmp.exists():
-                        tmp.unlink()
-                progress.advance(1, group[0].length)
-                return 1, group[0].length
-            got = 0
-            for rng, data in read_ranges(store, obj, group):
-                self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
-                got += len(data)
-                progress.advance(1, len(data))
-            return len(group), got
+            def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
+                obj, group = job
+                if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
+                    digest = str(group[0].tag)
+                    tmp = Path(self._tmp())
+                    try:
+                        store.get_file(obj, tmp)
+                        if hash_file(tmp) != digest:
+                            raise IntegrityError(
+                                f"Object {obj} does not match its hash: the store object is "
+                                "corrupted. Run `dsops verify --deep`; it was not cached.",
+                                hash=digest,
+                                source=obj,
+                            )
+                        self._install(str(tmp), digest)
+                    finally:
+                        if tmp.exists():
+                            tmp.unlink()
+                    progress.advance(1, group[0].length)
+                    return 1, group[0].length
+                got = 0
+                for rng, data in read_ranges(store, obj, group):
+                    self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
+                    got += len(data)
+                    progress.advance(1, len(data))
+                return len(group), got
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for count, nbytes in pool.map(run, jobs):
-                result.objects += count
-                result.downloaded_bytes += nbytes
-                result.requests += 1
-        progress.end()
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for count, nbytes in pool.map(run, jobs):
+                    result.objects += count
+                    result.downloaded_bytes += nbytes
+                    result.requests += 1
+        finally:
+            progress.end()
         return result

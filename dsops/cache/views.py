@@ -79,17 +79,19 @@ def materialize(
         os.makedirs(folder, exist_ok=True)
     place: Callable[[str, str], None] = _clone if mutable else _link
     progress.begin("materialize", len(paths), sum(sizes))
+    try:
 
-    def one(i: int) -> None:
-        if sizes[i] == 0:
-            with open(dests[i], "wb"):
-                pass
-            if not mutable:
-                os.chmod(dests[i], 0o444)
-        else:
-            place(str(cache.path(hashes[i])), dests[i])
-        progress.advance(1, sizes[i])
+        def one(i: int) -> None:
+            if sizes[i] == 0:
+                with open(dests[i], "wb"):
+                    pass
+                if not mutable:
+                    os.chmod(dests[i], 0o444)
+            else:
+                place(str(cache.path(hashes[i])), dests[i])
+            progress.advance(1, sizes[i])
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(one, range(len(paths))))
-    progress.end()
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(one, range(len(paths))))
+    finally:
+        progress.end()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsops.catalog.catalog import Catalog
+from dsops.catalog.catalog import AliasMove, Catalog
 from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
@@ -15,6 +15,7 @@ from dsops.catalog.refs import LATEST, DatasetRef, check_alias
 
 __all__ = [
     "LATEST",
+    "AliasMove",
     "Catalog",
     "DatasetRef",
     "DraftRecord",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from dsops import layout
@@ -27,15 +28,28 @@ from dsops.storage import ObjectStore, dump_json
 _HISTORY_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class AliasMove:
+    """Outcome of :meth:`Catalog.set_alias`."""
+
+    moved: bool
+    previous: str | None
+
+
 class Catalog:
     """Version records, names and aliases inside one store."""
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
+        # Version records are immutable once written: read each at most once.
+        self._records: dict[str, VersionRecord] = {}
 
     # --- records ----------------------------------------------------------------------
 
     def version(self, version_id: str) -> VersionRecord:
+        cached = self._records.get(version_id)
+        if cached is not None:
+            return cached
         try:
             data = self.store.get_json(layout.version_key(version_id))
         except ObjectNotFound:
@@ -45,7 +59,9 @@ class Catalog:
                 version_id=version_id,
                 store=self.store.url,
             ) from None
-        return VersionRecord.from_dict(data)
+        record = VersionRecord.from_dict(data)
+        self._records[version_id] = record
+        return record
 
     def find_version(self, version_id: str) -> VersionRecord | None:
         try:
@@ -184,7 +200,9 @@ class Catalog:
             return []
         return list(data.get("history", []))
 
-    def set_alias(self, record: VersionRecord, alias: str, *, only_if_newer: bool = False) -> bool:
+    def set_alias(
+        self, record: VersionRecord, alias: str, *, only_if_newer: bool = False
+    ) -> AliasMove:
         """Point ``alias`` at ``record`` by compare-and-swap; keep the history.
 
         With ``only_if_newer`` the alias moves only forward in semver order (used for
@@ -200,22 +218,23 @@ class Catalog:
                 body = dump_json({**entry, "history": [entry]})
                 try:
                     self.store.put_if_absent(key, body)
-                    return True
+                    return AliasMove(True, None)
                 except ObjectExists:
                     continue
-            if current.get("version_id") == record.id:
-                return False
+            previous = str(current.get("version_id"))
+            if previous == record.id:
+                return AliasMove(False, previous)
             current_label = str(current.get("version", ""))
             if (
                 only_if_newer
                 and semver.is_semver(current_label)
                 and semver.parse(current_label) >= semver.parse(record.version)
             ):
-                return False
+                return AliasMove(False, previous)
             history = [*current.get("history", []), entry][-_HISTORY_LIMIT:]
             try:
                 self.store.put_if_match(key, dump_json({**entry, "history": history}), etag)
-                return True
+                return AliasMove(True, previous)
             except PreconditionFailed:
                 continue
             except ObjectNotFound:
@@ -255,6 +274,17 @@ class Catalog:
             if name and record.name != name:
                 continue
             yield record
+
+    def iter_drafts(self) -> Iterator[DraftRecord]:
+        """Drafts that are not finalized, oldest first."""
+        finalized = set(self.all_version_ids())
+        keys = [
+            k
+            for k in self.store.list_keys("drafts/")
+            if k.endswith("/draft.json") and k.split("/")[1] not in finalized
+        ]
+        drafts = [d for d in (self.draft(k.split("/")[1]) for k in keys) if d is not None]
+        yield from sorted(drafts, key=lambda d: (d.created_at, d.id))
 
     def ancestry(self, version_id: str) -> dict[str, list[str]]:
         """version id → parent ids over the whole ancestry (including ``version_id``)."""

@@ -29,16 +29,18 @@ def hash_files(
     known = statcache.lookup([key for _, _, key in files], algo)
     todo = [i for i, digest in enumerate(known) if digest is None]
     progress.begin("hash", len(todo), sum(files[i][1] for i in todo))
+    try:
 
-    def work(i: int) -> str:
-        path, size, _ = files[i]
-        digest = hash_file(path, size)
-        progress.advance(1, size)
-        return digest
+        def work(i: int) -> str:
+            path, size, _ = files[i]
+            digest = hash_file(path, size)
+            progress.advance(1, size)
+            return digest
 
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
-        for i, digest in zip(todo, pool.map(work, todo)):
-            known[i] = digest
-    statcache.store(((files[i][2], known[i] or "") for i in todo), algo)
-    progress.end()
+        with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+            for i, digest in zip(todo, pool.map(work, todo)):
+                known[i] = digest
+        statcache.store(((files[i][2], known[i] or "") for i in todo), algo)
+    finally:
+        progress.end()
     return [d or "" for d in known]

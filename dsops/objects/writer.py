@@ -93,43 +93,45 @@ def store_files(
     )
     large = [f for f in unique.values() if f.size >= SMALL_FILE_LIMIT]
     progress.begin("upload", len(unique), sum(f.size for f in unique.values()))
+    try:
 
-    def write_pack(batch: list[PendingFile]) -> tuple[str, list[tuple[str, Location]], int]:
-        chunks = []
-        placed = []
-        offset = 0
-        for item in batch:
-            data = _read_verified(item)
-            chunks.append(data)
-            placed.append((item.hash, offset, len(data)))
-            offset += len(data)
-        blob = b"".join(chunks)
-        key = layout.pack_key(hash_bytes(blob))
-        written = 0
-        if not store.exists(key):
-            try:
-                store.put_if_absent(key, blob)
-                written = len(blob)
-            except FileExistsError:
-                pass  # an identical pack was written concurrently: same bytes, same key
-        progress.advance(len(batch), len(blob))
-        return key, [(h, Location(key, o, n)) for h, o, n in placed], written
+        def write_pack(batch: list[PendingFile]) -> tuple[str, list[tuple[str, Location]], int]:
+            chunks = []
+            placed = []
+            offset = 0
+            for item in batch:
+                data = _read_verified(item)
+                chunks.append(data)
+                placed.append((item.hash, offset, len(data)))
+                offset += len(data)
+            blob = b"".join(chunks)
+            key = layout.pack_key(hash_bytes(blob))
+            written = 0
+            if not store.exists(key):
+                try:
+                    store.put_if_absent(key, blob)
+                    written = len(blob)
+                except FileExistsError:
+                    pass  # an identical pack was written concurrently: same bytes, same key
+            progress.advance(len(batch), len(blob))
+            return key, [(h, Location(key, o, n)) for h, o, n in placed], written
 
-    def write_large(item: PendingFile) -> tuple[str, list[tuple[str, Location]], int]:
-        key = layout.object_key(item.hash)
-        stored = store.put_file_if_absent(key, Path(_checked(item)))
-        progress.advance(1, item.size)
-        return key, [(item.hash, Location(key, 0, item.size))], item.size if stored else 0
+        def write_large(item: PendingFile) -> tuple[str, list[tuple[str, Location]], int]:
+            key = layout.object_key(item.hash)
+            stored = store.put_file_if_absent(key, Path(_checked(item)))
+            progress.advance(1, item.size)
+            return key, [(item.hash, Location(key, 0, item.size))], item.size if stored else 0
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(write_pack, batch) for batch in _plan_packs(small)]
-        futures += [pool.submit(write_large, item) for item in large]
-        for future in futures:
-            _key, placed, written = future.result()
-            result.locations.update(placed)
-            result.uploaded_bytes += written
-            result.objects_written += 1 if written else 0
-    progress.end()
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(write_pack, batch) for batch in _plan_packs(small)]
+            futures += [pool.submit(write_large, item) for item in large]
+            for future in futures:
+                _key, placed, written = future.result()
+                result.locations.update(placed)
+                result.uploaded_bytes += written
+                result.objects_written += 1 if written else 0
+    finally:
+        progress.end()
     return result
 
 
