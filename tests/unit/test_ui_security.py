@@ -122,3 +122,35 @@ def test_serve_on_loopback_needs_no_token_but_checks_host(
     client = TestClient(captured["app"])
     assert client.get("/api/datasets", headers={"host": "127.0.0.1:8765"}).status_code == 200
     assert client.get("/api/datasets", headers={"host": "attacker.example"}).status_code == 400
+
+
+def test_assets_ship_in_the_package_and_load_nothing_from_elsewhere() -> None:
+    import re
+    from importlib import resources
+
+    from dsops.ui.app import STATIC
+
+    folder = resources.files("dsops.ui").joinpath("static")
+    for name in [*STATIC, "index.html"]:
+        text = folder.joinpath(name).read_text("utf-8")
+        urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"')]*", text))
+        assert urls <= {"http://www.w3.org/2000/svg"}, (name, urls)
+    assert ".innerHTML" not in folder.joinpath("app.js").read_text("utf-8")
+
+
+def test_dsops_ui_command_serves_through_serve(
+    app_store: Store, captured: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = pytest.importorskip("dsops.cli")
+    from click.testing import CliRunner
+
+    monkeypatch.delenv("DSOPS_UI_TOKEN", raising=False)
+    result = CliRunner().invoke(
+        cli.cli, ["ui", "--store", app_store.url, "--host", "0.0.0.0", "--port", "9000"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "generated access token" in result.output
+    assert captured["kwargs"] == {
+        "host": "0.0.0.0", "port": 9000, "log_level": "info", "server_header": False
+    }  # fmt: skip
+    assert TestClient(captured["app"]).get("/api/datasets").status_code == 401
