@@ -1,0 +1,318 @@
+"""Prefect tasks over the dsops SDK: create, change, finalize and fetch dataset versions.
+
+Every task takes ``store=`` (a :class:`~prefect_tasks.DsopsStore` block, a saved block's
+name, or a store URL; None: ``$DSOPS_STORE`` or the embedded local store), returns a plain
+string, keeps no state on the worker, and can be retried: transient store errors are
+retried three times, and re-running a task with the same inputs adds no data twice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from dsops import Dataset
+from dsops.events import version_event
+from dsops.keyed import create_keyed
+from dsops.remote import download_prefix, is_url
+from prefect_tasks import reporting
+from prefect_tasks.blocks import DsopsStore, StoreArg, resolve_store
+from prefect_tasks.runtime import (
+    RETRIES,
+    RETRY_DELAYS,
+    logger,
+    provenance,
+    retry_key,
+    retry_on_store_errors,
+)
+
+# Every task writes to the store or reads a moving reference: never serve a cached result.
+_TASK_OPTIONS: dict[str, Any] = {
+    "retries": RETRIES,
+    "retry_delay_seconds": RETRY_DELAYS,
+    "retry_condition_fn": retry_on_store_errors,
+    "cache_policy": NO_CACHE,
+}
+
+PathArg = str | Path | Sequence[str | Path]
+
+
+@task(name="dsops-create-dataset", **_TASK_OPTIONS)
+def create_dataset(
+    project: str,
+    name: str,
+    parents: str | Sequence[str] | None = None,
+    description: str | None = None,
+    tags: Sequence[str] | None = None,
+    store: StoreArg = None,
+) -> str:
+    """Start a draft version of ``project/name`` and return its id.
+
+    The draft id derives from the task run, so a retry of this task reopens the draft
+    its earlier attempt created instead of leaving an orphan behind.
+
+    Args:
+        project: Project, optionally nested (``"vision/cats"``).
+        name: Dataset name.
+        parents: Version ids or references to build on; ``"latest"`` for this dataset's
+            latest version (ignored while there is none).
+        description: Free text shown with the version.
+        tags: Labels for search.
+        store: A DsopsStore block, a saved block's name, or a store URL.
+
+    Example:
+        ```python
+        from prefect import flow
+        from prefect_tasks import add_files, create_dataset, finalize_dataset
+
+        @flow
+        def ingest() -> str:
+            draft = create_dataset("vision", "cats", parents=["latest"])
+            return finalize_dataset(add_files(draft, "/data/cats"))
+        ```
+    """
+    arguments: dict[str, Any] = {
+        "store": resolve_store(store).store,
+        "description": description or "",
+        "tags": tags,
+    }
+    key = retry_key()
+    if key is None:
+        dataset, created = Dataset.create(project, name, parents, **arguments), True
+    else:
+        dataset, created = create_keyed(key, project, name, parents, **arguments)
+    logger().info(
+        "%s draft %s of %s/%s (parents: %s)",
+        "Created" if created else "Reopened the earlier attempt's",
+        dataset.id,
+        project,
+        name,
+        ", ".join(dataset.parents) or "none",
+    )
+    return dataset.id
+
+
+@task(name="dsops-add-files", **_TASK_OPTIONS)
+def add_files(
+    version_id: str,
+    source: PathArg,
+    dataset_path: str = "",
+    wildcard: str | Sequence[str] | None = None,
+    store: StoreArg = None,
+    source_block: DsopsStore | str | None = None,
+) -> str:
+    """Add a file, a folder's contents, or several of them to a draft; return the draft id.
+
+    Many ``add_files`` calls may run in parallel on one draft (``add_files.map``): each
+    writes its own change set. Content the store already holds is not uploaded again, so
+    a retry records nothing twice.
+
+    Args:
+        version_id: The draft, as returned by :func:`create_dataset`.
+        source: A local file or folder, a URL prefix the store backends read
+            (``s3://landing/2024-05-01/``, downloaded to a scratch folder first), or a
+            list of them.
+        dataset_path: Folder inside the dataset to add under (default: the root).
+        wildcard: Glob(s) selecting files within ``source`` folders.
+        store: A DsopsStore block, a saved block's name, or a store URL.
+        source_block: A DsopsStore block (or its name) whose S3 endpoint and credentials
+            read URL sources; default: those of ``store`` when it is a block, else boto3's
+            default credential chain.
+
+    Example:
+        ```python
+        shards = ["/data/shard-0", "/data/shard-1"]
+        added = add_files.map(draft, shards, dataset_path=["s0", "s1"])
+        version_id = finalize_dataset(draft, wait_for=added)
+        ```
+    """
+    resolved = resolve_store(store)
+    dataset = Dataset.get(version_id, store=resolved.store)
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    with tempfile.TemporaryDirectory(prefix="dsops-source-") as scratch:
+        options = resolve_store(source_block).options if source_block else resolved.options
+        paths = [_localize(s, Path(scratch) / str(i), options) for i, s in enumerate(sources)]
+        summary = dataset.add_files(paths, dataset_path, wildcard)
+    logger().info("Added to %s (%s): %s", dataset.id, _name(dataset), summary)
+    return dataset.id
+
+
+def _localize(source: str | Path, scratch: Path, options: dict[str, Any]) -> str | Path:
+    """A local path for ``source``: itself, or the folder a URL prefix was downloaded to."""
+    if not is_url(str(source)):
+        return source
+    s3 = str(source).lower().startswith("s3://")
+    result = download_prefix(str(source), scratch, **(options if s3 else {}))
+    logger().info("Downloaded %d files (%d B) from %s", result.files, result.bytes, source)
+    return scratch
+
+
+@task(name="dsops-sync-folder", **_TASK_OPTIONS)
+def sync_folder(
+    version_id: str,
+    folder: str | Path,
+    dataset_path: str = "",
+    store: StoreArg = None,
+) -> str:
+    """Mirror ``folder`` into ``dataset_path`` of a draft; return the draft id.
+
+    Files new in the folder are added, changed ones replaced, and files missing from the
+    folder removed from the draft. The change summary is logged and published as a table
+    artifact (key ``dsops-sync-<project>-<name>``). Finalize with
+    ``skip_if_unchanged=True`` so that a sync that changed nothing creates no version.
+
+    Args:
+        version_id: The draft, as returned by :func:`create_dataset`.
+        folder: The local folder to mirror.
+        dataset_path: Folder inside the dataset it mirrors into (default: the root).
+        store: A DsopsStore block, a saved block's name, or a store URL.
+    """
+    dataset = _open(version_id, store)
+    summary = dataset.sync_folder(folder, dataset_path)
+    logger().info("Synced %s into %s (%s): %s", folder, dataset.id, _name(dataset), summary)
+    reporting.sync_artifact(dataset, str(folder), summary)
+    return dataset.id
+
+
+@task(name="dsops-remove-files", **_TASK_OPTIONS)
+def remove_files(
+    version_id: str,
+    patterns: str | Sequence[str],
+    store: StoreArg = None,
+) -> str:
+    """Remove the files matching glob pattern(s) from a draft; return the draft id.
+
+    Args:
+        version_id: The draft, as returned by :func:`create_dataset`.
+        patterns: Glob(s) over dataset paths; a folder name removes its contents.
+        store: A DsopsStore block, a saved block's name, or a store URL.
+    """
+    dataset = _open(version_id, store)
+    summary = dataset.remove_files(patterns)
+    logger().info("Removed from %s (%s): %s", dataset.id, _name(dataset), summary)
+    return dataset.id
+
+
+@task(name="dsops-finalize-dataset", **_TASK_OPTIONS)
+def finalize_dataset(
+    version_id: str,
+    alias: str | None = None,
+    store: StoreArg = None,
+    skip_if_unchanged: bool = False,
+) -> str:
+    """Commit a draft as an immutable version and return its id.
+
+    Records the Prefect flow run, task and deployment (and a link to the run) in the
+    version's provenance; publishes the change summary as a table artifact and, when a
+    UI base URL is configured, a link artifact to the version's page; emits the event
+    ``dsops.version.finalized`` about resource ``dsops.dataset.<project>/<name>`` with
+    the version id in its payload; and reports asset ``dsops://<project>/<name>`` as
+    materialized. Re-running it on a finalized version returns the same id.
+
+    Args:
+        version_id: The draft to commit.
+        alias: Also point ``project/name@<alias>`` at the new version (e.g. ``"prod"``).
+        store: A DsopsStore block, a saved block's name, or a store URL.
+        skip_if_unchanged: When the draft has exactly one parent and changes nothing,
+            create no version and return the parent's id instead.
+
+    Example:
+        ```python
+        draft = sync_folder(create_dataset("ops", "logs", parents=["latest"]), "/logs")
+        version_id = finalize_dataset(draft, skip_if_unchanged=True)
+        ```
+    """
+    resolved = resolve_store(store)
+    dataset = Dataset.get(version_id, store=resolved.store)
+    log = logger()
+    if skip_if_unchanged and not dataset.is_final and len(dataset.parents) == 1:
+        counts = dataset.changes().counts()
+        if not (counts["added"] or counts["modified"] or counts["removed"]):
+            parent = dataset.parents[0]
+            log.info(
+                "Draft %s of %s changes nothing: no new version; returning its parent %s",
+                dataset.id,
+                _name(dataset),
+                parent,
+            )
+            return parent
+    final_id = dataset.finalize(provenance=provenance(), alias=alias)
+    record = dataset.record
+    assert record is not None  # finalize() sets it
+    links = reporting.ui_links(resolved.ui_url, record)
+    log.info(
+        "Finalized %s (%s): %d files, %d B; changes %s",
+        record.ref,
+        final_id,
+        record.file_count,
+        record.total_size,
+        record.changes,
+    )
+    reporting.version_artifacts(record, links)
+    payload = version_event(record, resolved.store.url, dataset.aliases())
+    reporting.emit_finalized(record, payload)
+    reporting.report_asset(record, record.description, links)
+    return final_id
+
+
+@task(name="dsops-fetch-dataset", **_TASK_OPTIONS)
+def fetch_dataset(
+    dataset: str,
+    target_dir: str | Path | None = None,
+    include: str | Sequence[str] | None = None,
+    mutable: bool = False,
+    store: StoreArg = None,
+) -> str:
+    """Materialize a finalized version locally and return the folder's path.
+
+    Without ``target_dir`` and ``mutable``, the folder is a read-only view in the local
+    cache (nothing is downloaded twice). With ``target_dir``, a writable copy is made
+    there (the folder must be empty or missing); with ``mutable`` alone, in a new
+    temporary folder.
+
+    Args:
+        dataset: A version id, ``project/name@1.2.0``, ``project/name@latest`` or
+            ``project/name@<alias>``. Pin an id for reproducible runs.
+        target_dir: Where to put a writable copy.
+        include: Glob(s) selecting the files to fetch (default: all).
+        mutable: Return a writable copy rather than the read-only cached view.
+        store: A DsopsStore block, a saved block's name, or a store URL.
+
+    Example:
+        ```python
+        path = fetch_dataset("vision/cats@prod", include="train/**")
+        ```
+    """
+    version = _open(dataset, store)
+    if target_dir is None and not mutable:
+        path = version.get_local_copy(include)
+    else:
+        target = target_dir if target_dir is not None else tempfile.mkdtemp(prefix="dsops-")
+        path = version.get_mutable_local_copy(target, include=include)
+    logger().info("Fetched %s (%s) to %s", version.ref, version.id, path)
+    return path
+
+
+@task(name="dsops-resolve-version", **_TASK_OPTIONS)
+def resolve_version(dataset: str, store: StoreArg = None) -> str:
+    """The version id a reference names (``project/name@latest`` → its current id).
+
+    Resolve once at the start of a flow and pass the id on, so every step sees the
+    same version even if ``latest`` moves meanwhile.
+    """
+    version = _open(dataset, store)
+    logger().info("%s is version %s (%s)", dataset, version.id, version.ref)
+    return version.id
+
+
+def _open(ref: str, store: StoreArg) -> Dataset:
+    return Dataset.get(ref, store=resolve_store(store).store)
+
+
+def _name(dataset: Dataset) -> str:
+    return f"{dataset.project}/{dataset.name}"
