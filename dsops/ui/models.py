@@ -26,6 +26,7 @@ class Provenance(BaseModel):
     source: Literal["airflow", "prefect"] | None = Field(
         None, description="The orchestrator that produced the version, when recorded."
     )
+    summary: str = Field("", description="dag / task / run, or flow / task, in one line.")
     links: list[Link] = Field(default_factory=list, description="http(s) URLs recorded.")
     fields: dict[str, Any] = Field(default_factory=dict, description="Everything recorded.")
 

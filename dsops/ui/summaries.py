@@ -11,8 +11,10 @@ _URL_PREFIXES = ("http://", "https://")
 
 
 def provenance(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Where a version came from: the orchestrator, and links back to its run.
+    """Where a version came from: the orchestrator, a one-line summary, links to its run.
 
+    The operators and tasks record ``orchestrator`` (``airflow``/``prefect``), their run
+    ids and a ``run_url``; older or hand-written records are recognized by their keys.
     Only http(s) URLs become links (a ``javascript:`` URL in a record stays text).
     """
     links: list[dict[str, str]] = []
@@ -28,15 +30,32 @@ def provenance(data: Mapping[str, Any]) -> dict[str, Any]:
             links.append({"label": prefix, "url": value})
 
     walk("", data)
+    source = str(data.get("orchestrator", "")).lower() or None
     joined = " ".join(keys)
-    source = None
-    if "airflow" in joined or "dag_id" in joined:
-        source = "airflow"
-    elif "prefect" in joined or "flow_run" in joined:
-        source = "prefect"
+    if source not in ("airflow", "prefect"):
+        source = None
+        if "airflow" in joined or "dag_id" in joined:
+            source = "airflow"
+        elif "prefect" in joined or "flow_run" in joined:
+            source = "prefect"
     if source and len(links) == 1:
         links[0]["label"] = f"{source.capitalize()} run"
-    return {"source": source, "links": links, "fields": dict(data)}
+    summary = _summary(data, source)
+    return {"source": source, "summary": summary, "links": links, "fields": dict(data)}
+
+
+def _summary(data: Mapping[str, Any], source: str | None) -> str:
+    flat = dict(data)
+    if source and isinstance(data.get(source), Mapping):
+        flat = {**flat, **data[source]}
+    if source == "airflow":
+        parts = [flat.get("dag_id"), flat.get("task_id"), flat.get("run_id")]
+    elif source == "prefect":
+        parts = [flat.get("flow_name") or flat.get("flow_run_name"), flat.get("task_name")]
+        parts.append(None if parts[0] else flat.get("flow_run_id"))
+    else:
+        return ""
+    return " / ".join(str(p) for p in parts if p)
 
 
 def version_row(record: VersionRecord, aliases: Mapping[str, str]) -> dict[str, Any]:

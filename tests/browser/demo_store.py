@@ -73,13 +73,13 @@ def build(root: Path) -> Demo:
     write_tree(src2, v2_files)
     v2 = Dataset.create("vision", "cats", parents=[v1.id], store=store, tags=["img"])
     v2.sync_folder(src2)
-    provenance = {
-        "airflow": {
-            "dag_id": "build_cats",
-            "run_id": "manual__1",
-            "task_id": "finalize",
-            "url": AIRFLOW_URL,
-        }
+    provenance = {  # what the Airflow FinalizeDatasetOperator records
+        "orchestrator": "airflow",
+        "dag_id": "build_cats",
+        "run_id": "manual__1",
+        "task_id": "finalize",
+        "try_number": 1,
+        "run_url": AIRFLOW_URL,
     }
     v2.finalize(provenance=provenance, alias="prod")
     demo.ids["v2"], demo.files["v2"] = v2.id, v2_files
@@ -97,7 +97,9 @@ def build(root: Path) -> Demo:
 
     corpus = Dataset.create("nlp/en", "corpus", store=store, tags=["text"])
     corpus.add_files(write_tree(root / "c", {"a.txt": "one", "b.txt": "two"}))
-    corpus.finalize(provenance={"prefect": {"flow_run_id": "f-123"}})
+    corpus.finalize(
+        provenance={"orchestrator": "prefect", "flow_run_id": "f-123", "flow_name": "ingest"}
+    )
     demo.ids["corpus"] = corpus.id
     return demo
 

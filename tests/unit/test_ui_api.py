@@ -107,6 +107,7 @@ def test_nested_project_dataset_detail(client: TestClient, demo: Demo) -> None:
     body = client.get("/api/datasets/nlp/en/corpus").json()
     assert body["project"] == "nlp/en" and body["versions"][0]["id"] == demo.ids["corpus"]
     assert body["versions"][0]["provenance"]["source"] == "prefect"
+    assert body["versions"][0]["provenance"]["summary"] == "ingest"
 
 
 def test_unknown_dataset_is_404_json(client: TestClient) -> None:
@@ -127,7 +128,8 @@ def test_version_detail_parents_children_aliases_provenance(client: TestClient, 
     assert body["aliases"] == ["prod"]
     assert body["provenance"]["source"] == "airflow"
     assert body["provenance"]["links"] == [{"label": "Airflow run", "url": AIRFLOW_URL}]
-    assert body["provenance"]["fields"]["airflow"]["dag_id"] == "build_cats"
+    assert body["provenance"]["fields"]["dag_id"] == "build_cats"
+    assert body["provenance"]["summary"] == "build_cats / finalize / manual__1"
     assert body["file_count"] == len(demo.files["v2"])
     assert body["changes"]["modified"] == 1 and body["changes"]["removed"] == 1
 
@@ -137,6 +139,9 @@ def test_provenance_links_are_only_http(client: TestClient) -> None:
 
     found = provenance({"url": "javascript:alert(1)", "prefect": {"url": "https://p/run"}})
     assert found["links"] == [{"label": "Prefect run", "url": "https://p/run"}]
+    nested = provenance({"airflow": {"dag_id": "d", "run_id": "r"}})
+    assert (nested["source"], nested["summary"], nested["links"]) == ("airflow", "d / r", [])
+    assert provenance({})["source"] is None
 
 
 BAD_IDS = ["nothex", "A" * 32, "0" * 32, "0" * 31, "..%2F..%2Fdsops.json", "%2e%2e"]

@@ -112,7 +112,8 @@ function provenanceCell(p) {
   if (!p || (!p.source && !p.links.length)) return h("span", { class: "muted" }, "—");
   const links = p.links.map((l) =>
     h("a", { href: l.url, target: "_blank", rel: "noopener noreferrer", class: "prov" }, l.label));
-  return h("span", {}, p.source ? chip(p.source, "src-" + p.source) : null, " ", links);
+  return h("span", {}, p.source ? chip(p.source, "src-" + p.source) : null,
+    p.summary ? h("span", { class: "small" }, p.summary, " ") : " ", links);
 }
 
 function section(title, ...children) {
