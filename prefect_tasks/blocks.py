@@ -10,7 +10,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr
@@ -21,7 +21,7 @@ from dsops.errors import ConfigError
 try:  # prefect-aws is optional: when installed, a block may reuse its AwsCredentials.
     from prefect_aws import AwsCredentials
 except ImportError:
-    AwsCredentials = None
+    AwsCredentials = None  # type: ignore[assignment,misc]
 
 ENV_UI_URL = "DSOPS_UI_URL"
 # Where the project is published; the logo is prefect_tasks/logo.png of that repository.
@@ -220,7 +220,7 @@ def open_store(url: str | None, **options: Any) -> dsops.Store:
 def load_block(name: str) -> DsopsStore:
     """Load a saved :class:`DsopsStore` block by name, with a clear error when missing."""
     try:
-        block: DsopsStore = DsopsStore.load(name)
+        block = cast(DsopsStore, DsopsStore.load(name))  # sync here: tasks run in threads
     except ValueError as exc:
         raise ConfigError(
             f"Cannot load the DsopsStore block {name!r} ({exc}): save one under that name "

@@ -17,7 +17,7 @@ from dsops import ChangeSummary, Dataset, VersionRecord
 try:  # asset materialization arrived in Prefect 3.4's public API
     from prefect.assets import Asset, AssetProperties, add_asset_metadata, materialize
 except ImportError:
-    materialize = None
+    materialize = None  # type: ignore[assignment]
 
 EVENT_FINALIZED = "dsops.version.finalized"
 _EVENT_NAMESPACE = uuid.UUID("6f1c7a52-4d0e-4a55-9f51-1f3cbf0d5a11")

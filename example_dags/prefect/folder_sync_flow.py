@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 
+from demo_data import PROJECT, demo_folder, write_readings
 from prefect import flow
 
 from prefect_tasks import create_dataset, finalize_dataset, sync_folder
-
-from demo_data import PROJECT, demo_folder, write_readings
 
 
 @flow(name="dsops-folder-sync")

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 
+from demo_data import PROJECT, READINGS, demo_folder, write_readings
 from prefect import flow
 from prefect.runtime import flow_run
 
 from prefect_tasks import add_files, create_dataset, finalize_dataset
-
-from demo_data import PROJECT, READINGS, demo_folder, write_readings
 
 
 @flow(name="dsops-scheduled-ingestion")

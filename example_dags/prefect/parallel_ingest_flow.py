@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from demo_data import PROJECT, demo_folder, write_readings
 from prefect import flow, unmapped
 
 from prefect_tasks import add_files, create_dataset, finalize_dataset
-
-from demo_data import PROJECT, demo_folder, write_readings
 
 
 @flow(name="dsops-parallel-ingestion")

@@ -17,12 +17,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from demo_data import PROJECT, READINGS
 from prefect import flow, task
 from prefect.events import DeploymentEventTrigger
 
 from prefect_tasks import EVENT_FINALIZED, dataset_resource_id, fetch_dataset, resolve_version
-
-from demo_data import PROJECT, READINGS
 
 
 def new_version_trigger(project: str = PROJECT, name: str = READINGS) -> DeploymentEventTrigger:
