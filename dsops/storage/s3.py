@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from dsops.errors import (
     StoreUnavailable,
 )
 from dsops.storage.base import ObjectInfo, ObjectStore, check_key
-from dsops.storage.stats import RequestStats
+from dsops.storage.remote import RemoteStoreMixin
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +96,10 @@ def _etag(raw: str) -> str:
     return raw.strip('"')
 
 
+def _timestamp(value: Any) -> float:
+    return float(value.timestamp()) if value is not None else 0.0
+
+
 def _status(exc: bexc.ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
@@ -105,7 +108,7 @@ def _code(exc: bexc.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code") or "")
 
 
-class S3Store(ObjectStore):
+class S3Store(RemoteStoreMixin, ObjectStore):
     """A store under ``s3://bucket/prefix`` on AWS S3 or any S3-compatible server.
 
     Credentials and endpoint follow boto3's usual chain (explicit keys, then ``profile``,
@@ -137,6 +140,8 @@ class S3Store(ObjectStore):
         >>> store.bucket, store.prefix
         ('my-bucket', 'datasets')
     """
+
+    _connections = ("_client",)
 
     def __init__(
         self,
@@ -210,23 +215,16 @@ class S3Store(ObjectStore):
             max_concurrency=self._concurrency,
             preferred_transfer_client="classic",
         )
-        self._lock = threading.Lock()
-        self._client: Any = None
         self._bucket_exists: bool | None = None
-        self._stats = RequestStats()
+        self._client: Any
+        self._init_remote()
 
     # --- client and counters ------------------------------------------------------------
 
     @property
     def client(self) -> Any:
         """The boto3 S3 client, created on first use and shared by all threads."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._make_client()
-                client = self._client
-        return client
+        return self._connection("_client", self._make_client)
 
     def _make_client(self) -> Any:
         try:
@@ -247,18 +245,6 @@ class S3Store(ObjectStore):
         events.register("after-call.s3", self._count_received)
         events.register_first("before-send.s3", self._count_attempt)
         return client
-
-    @property
-    def stats(self) -> dict[str, int]:
-        """Requests by kind (PUT, GET, LIST, HEAD, DELETE, POST), attempts and bytes.
-
-        A snapshot; call :meth:`reset_stats` to start counting from zero.
-        """
-        return self._stats.snapshot()
-
-    def reset_stats(self) -> None:
-        """Zero the request counters."""
-        self._stats.reset()
 
     def _count_call(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         method = str(model.http.get("method", "GET"))
@@ -428,7 +414,12 @@ class S3Store(ObjectStore):
     def head(self, key: str) -> ObjectInfo:
         with self._errors(key):
             response = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        return ObjectInfo(key, int(response["ContentLength"]), _etag(response["ETag"]))
+        return ObjectInfo(
+            key,
+            int(response["ContentLength"]),
+            _etag(response["ETag"]),
+            _timestamp(response.get("LastModified")),
+        )
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         skip = len(self._root)
@@ -436,7 +427,12 @@ class S3Store(ObjectStore):
         with self._errors(None):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self._root + prefix):
                 for item in page.get("Contents", ()):
-                    yield ObjectInfo(item["Key"][skip:], int(item["Size"]), _etag(item["ETag"]))
+                    yield ObjectInfo(
+                        item["Key"][skip:],
+                        int(item["Size"]),
+                        _etag(item["ETag"]),
+                        _timestamp(item.get("LastModified")),
+                    )
 
     def delete(self, key: str) -> None:
         with self._errors(key):
@@ -533,16 +529,3 @@ class S3Store(ObjectStore):
             client, self._client = self._client, None
         if client is not None:
             client.close()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Clients, locks and counters stay in their process; the copy reconnects lazily.
-        state = self.__dict__.copy()
-        for name in ("_lock", "_client", "_stats"):
-            state.pop(name)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        self._client = None
-        self._stats = RequestStats()
