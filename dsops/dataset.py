@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import io
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa
 
@@ -223,6 +224,7 @@ class Dataset:
                     "description": record.description,
                     "aliases": sorted(a for a, v in alias_cache[key].items() if v == record.id),
                     "changes": dict(record.changes),
+                    "provenance": dict(record.provenance),
                 }
             )
         return rows
@@ -562,8 +564,7 @@ class Dataset:
         )
         return str(path)
 
-    def read_file(self, path: str) -> bytes:
-        """The bytes of one file of the version (through the cache)."""
+    def _file_row(self, path: str) -> pa.Table:
         table = self.manifest()
         row = table.filter(match_mask(table.column("path"), [_literal(path)]))
         row = row.filter(pa.compute.equal(row.column("path"), path))
@@ -573,11 +574,24 @@ class Dataset:
                 path=path,
                 version_id=self.id,
             )
-        self._store.cache.fetch(self._store.backend, row)
-        digest = str(row.column("hash")[0].as_py())
+        return row
+
+    def open(self, path: str) -> BinaryIO:
+        """A read-only binary file object for one file (fetched through the cache)."""
+        row = self._file_row(path)
         if int(row.column("size")[0].as_py()) == 0:
-            return b""
-        return self._store.cache.objects.path(digest).read_bytes()
+            return io.BytesIO(b"")
+        self._store.cache.fetch(self._store.backend, row)
+        return open(self._store.cache.objects.path(str(row.column("hash")[0].as_py())), "rb")
+
+    def read_file(self, path: str) -> bytes:
+        """The bytes of one file of the version (through the cache)."""
+        with self.open(path) as fh:
+            return fh.read()
+
+    def children(self) -> builtins.list[str]:
+        """Ids of finalized versions (of any dataset) that list this one as a parent."""
+        return [r.id for r in self._store.catalog.iter_versions() if self.id in r.parents]
 
 
 def _literal(path: str) -> str:

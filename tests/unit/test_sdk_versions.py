@@ -224,3 +224,17 @@ def test_errors_pickle_with_their_context() -> None:
     assert type(clone) is VersionNotFound
     assert str(clone) == "gone" and clone.version_id == "abc"
     assert isinstance(clone, DsopsError) and isinstance(clone, LookupError)
+
+
+def test_children_and_open_file(store: Store, tmp_path: Path) -> None:
+    parent = Dataset.create(project="p", name="kids", store=store)
+    parent.add_files(write_tree(tmp_path / "s", {"a.txt": "hello"}))
+    parent.finalize()
+    kids = [
+        Dataset.create(project="p", name="kids", parents=[parent.id], store=store) for _ in range(2)
+    ]
+    for kid in kids:
+        kid.finalize()
+    assert sorted(parent.children()) == sorted(k.id for k in kids)
+    with parent.open("a.txt") as fh:
+        assert fh.read() == b"hello"
