@@ -267,13 +267,14 @@ def fetch_dataset(
     include: str | Sequence[str] | None = None,
     mutable: bool = False,
     store: StoreArg = None,
+    overwrite: bool = False,
 ) -> str:
     """Materialize a finalized version locally and return the folder's path.
 
     Without ``target_dir`` and ``mutable``, the folder is a read-only view in the local
     cache (nothing is downloaded twice). With ``target_dir``, a writable copy is made
-    there (the folder must be empty or missing); with ``mutable`` alone, in a new
-    temporary folder.
+    there (the folder must be empty or missing unless ``overwrite``); with ``mutable``
+    alone, in a new temporary folder.
 
     Args:
         dataset: A version id, ``project/name@1.2.0``, ``project/name@latest`` or
@@ -282,6 +283,8 @@ def fetch_dataset(
         include: Glob(s) selecting the files to fetch (default: all).
         mutable: Return a writable copy rather than the read-only cached view.
         store: A DsopsStore block, a saved block's name, or a store URL.
+        overwrite: Replace what ``target_dir`` holds (the copy is built beside it and
+            swapped in whole); makes a retry after a successful copy succeed too.
 
     Example:
         ```python
@@ -293,7 +296,7 @@ def fetch_dataset(
         path = version.get_local_copy(include)
     else:
         target = target_dir if target_dir is not None else tempfile.mkdtemp(prefix="dsops-")
-        path = version.get_mutable_local_copy(target, include=include)
+        path = version.get_mutable_local_copy(target, overwrite=overwrite, include=include)
     logger().info("Fetched %s (%s) to %s", version.ref, version.id, path)
     return path
 

@@ -12,7 +12,7 @@ from prefect.states import State
 
 import dsops
 from dsops import Dataset
-from dsops.errors import StoreUnavailable, VersionNotFound
+from dsops.errors import StoreUnavailable, TargetExists, VersionNotFound
 from prefect_tasks import (
     EVENT_FINALIZED,
     add_files,
@@ -181,22 +181,28 @@ def test_sync_summary_is_published_as_a_table_artifact(project: str, tmp_path: P
 
 def test_fetch_gives_a_read_only_view_or_a_writable_copy(project: str, tmp_path: Path) -> None:
     src = write_tree(tmp_path / "src", {"train/x.csv": "1", "test/y.csv": "2", "README": "r"})
+    copy, again = str(tmp_path / "copy"), str(tmp_path / "again")
 
     @flow
-    def make_and_fetch() -> tuple[str, str, str, str, str]:
+    def make_and_fetch() -> tuple[str, str, str, str, object]:
         version_id = finalize_dataset(add_files(create_dataset(project, "data"), str(src)))
         view = fetch_dataset(f"{project}/data@latest")
         train = fetch_dataset(version_id, include="train/**")
-        copy = fetch_dataset(version_id, target_dir=str(tmp_path / "copy"))
         scratch = fetch_dataset(version_id, mutable=True, include="*.csv")
-        return version_id, view, train, copy, scratch
+        fetch_dataset(version_id, target_dir=copy)
+        fetch_dataset(version_id, target_dir=again)
+        fetch_dataset(version_id, target_dir=again, include="README", overwrite=True)
+        refused = fetch_dataset(version_id, target_dir=copy, return_state=True)
+        return version_id, view, train, scratch, refused.result(raise_on_failure=False)
 
-    version_id, view, train, copy, scratch = make_and_fetch()
+    version_id, view, train, scratch, refused = make_and_fetch()
     everything = {"train/x.csv": b"1", "test/y.csv": b"2", "README": b"r"}
     assert snapshot(view) == everything
     assert snapshot(train) == {"train/x.csv": b"1"}
-    assert copy == str(tmp_path / "copy") and snapshot(copy) == everything
     assert snapshot(scratch) == {"train/x.csv": b"1", "test/y.csv": b"2"}
+    assert snapshot(copy) == everything
+    assert snapshot(again) == {"README": b"r"}
+    assert isinstance(refused, TargetExists)  # a full folder is never overwritten silently
     (Path(copy) / "README").write_text("mine now")  # writable
     assert Dataset.get(version_id).read_file("README") == b"r"
 
