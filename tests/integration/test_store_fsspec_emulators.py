@@ -30,6 +30,7 @@ def _gcs_bucket(endpoint: str) -> str:
 
 
 def _gcs_store(endpoint: str, bucket: str) -> FsspecStore:
+    pytest.importorskip("gcsfs", reason="the gcs extra is not installed")
     return FsspecStore(f"gs://{bucket}/root", endpoint_url=endpoint, token="anon", project="test")
 
 
@@ -58,6 +59,7 @@ def test_gcs_missing_bucket_is_store_unavailable(gcs_endpoint: str) -> None:
 
 @pytest.fixture
 def azure_store(azurite_connection_string: str) -> Iterator[FsspecStore]:
+    pytest.importorskip("adlfs", reason="the azure extra is not installed")
     from azure.storage.blob import BlobServiceClient
 
     container = f"t-{uuid.uuid4().hex[:16]}"

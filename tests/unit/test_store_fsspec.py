@@ -64,6 +64,7 @@ def test_stats_count_calls_and_bytes() -> None:
 
 
 def test_cloud_urls_open_without_touching_the_network() -> None:
+    pytest.importorskip("gcsfs", reason="the gcs extra is not installed")
     store = open_store("gs://bucket/some/prefix/")
     assert isinstance(store, FsspecStore)
     assert (store.protocol, store.root, store.url) == (
@@ -76,6 +77,7 @@ def test_cloud_urls_open_without_touching_the_network() -> None:
 
 
 def test_abfss_url_names_the_account_in_its_host() -> None:
+    pytest.importorskip("adlfs", reason="the azure extra is not installed")
     store = FsspecStore("abfss://data@myaccount.dfs.core.windows.net/team/ds")
     assert store.root == "data/team/ds"
     assert store._options["account_name"] == "myaccount"
