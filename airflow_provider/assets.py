@@ -68,17 +68,19 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
 def version_from_events(events: Mapping[Any, Any], asset: Asset) -> str | None:
     """The version id carried by the newest event for ``asset`` in ``triggering_asset_events``.
 
-    Returns None when the run was not triggered by that Asset (a manual run).
+    A run may consume several events (versions finalized since the previous run); the
+    newest by timestamp wins. Returns None when no event for the Asset carries a
+    version (a manual run).
     """
     try:
         received = list(events[asset])
     except KeyError:
         return None
-    for event in reversed(received):
-        version_id = (event.extra or {}).get("version_id")
-        if version_id:
-            return str(version_id)
-    return None
+    with_version = [e for e in received if (e.extra or {}).get("version_id")]
+    if not with_version:
+        return None
+    newest = max(with_version, key=lambda e: e.timestamp)
+    return str(newest.extra["version_id"])
 
 
 def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> Any:
