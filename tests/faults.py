@@ -209,3 +209,24 @@ class FaultyStore(ObjectStore):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def exercise_store(store: ObjectStore, tmp_path: Path) -> None:
+    """Every primitive a few times on a fresh store, checking what comes back."""
+    for i in range(10):
+        store.put(f"k/{i}", f"value-{i}".encode())
+    etag = store.put_if_absent("once", b"first")
+    store.put_if_match("once", b"second", etag)
+    assert store.get("once") == b"second"
+    for i in range(10):
+        assert store.get(f"k/{i}") == f"value-{i}".encode()
+        assert store.get_range(f"k/{i}", 0, 5) == b"value"
+        assert store.head(f"k/{i}").size == len(f"value-{i}")
+    assert len(store.list_keys("k/")) == 10
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"f" * 10_000)
+    store.put_file("file", src)
+    store.get_file("file", tmp_path / "dst.bin")
+    assert (tmp_path / "dst.bin").read_bytes() == src.read_bytes()
+    store.delete("k/0")
+    assert not store.exists("k/0")

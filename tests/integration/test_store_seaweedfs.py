@@ -10,6 +10,7 @@ import pytest
 from dsops.errors import AccessDenied, ObjectExists, ObjectNotFound, StoreUnavailable
 from dsops.storage import open_store
 from dsops.storage.s3 import MiB, S3Store
+from tests.faults import FaultyStore, exercise_store
 from tests.integration.conftest import S3Server
 from tests.store_conformance import StoreConformance
 
@@ -72,3 +73,13 @@ def test_multipart_upload_is_create_only_and_round_trips(
     store.get_file("big", dst)
     assert dst.read_bytes() == payload
     assert store.stats["POST"] >= 4  # two create + two complete (the refused one aborted)
+
+
+def test_operations_succeed_through_retries_when_a_fifth_of_requests_fail(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    store = s3_server.new_store("faulty")
+    faulty = FaultyStore(store, failure_rate=0.2, seed=5, faults=["500", "reset"], layer="http")
+    exercise_store(faulty, tmp_path)
+    assert store.stats["attempts"] - store.stats["requests"] == sum(faulty.plan.injected.values())
+    assert sum(faulty.plan.injected.values()) > 5

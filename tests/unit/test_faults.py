@@ -13,7 +13,7 @@ from botocore.retries.standard import ExponentialBackoff
 from dsops.errors import ObjectExists, StoreError, StoreUnavailable
 from dsops.storage import LocalStore
 from dsops.storage.s3 import S3Store
-from tests.faults import FaultyStore
+from tests.faults import FaultyStore, exercise_store
 from tests.moto_s3 import KEYS, moto_server, new_bucket
 from tests.store_conformance import StoreConformance
 
@@ -30,32 +30,11 @@ def s3_store(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3
     store.close()
 
 
-def _workload(store: Any, tmp_path: Path) -> None:
-    """Every primitive a few times, checking the bytes that come back."""
-    for i in range(10):
-        store.put(f"k/{i}", f"value-{i}".encode())
-    etag = store.put_if_absent("once", b"first")
-    store.put_if_match("once", b"second", etag)
-    assert store.get("once") == b"second"
-    for i in range(10):
-        assert store.get(f"k/{i}") == f"value-{i}".encode()
-        assert store.get_range(f"k/{i}", 0, 5) == b"value"
-        assert store.head(f"k/{i}").size == len(f"value-{i}")
-    assert len(store.list_keys("k/")) == 10
-    src = tmp_path / "src.bin"
-    src.write_bytes(b"f" * 10_000)
-    store.put_file("file", src)
-    store.get_file("file", tmp_path / "dst.bin")
-    assert (tmp_path / "dst.bin").read_bytes() == src.read_bytes()
-    store.delete("k/0")
-    assert not store.exists("k/0")
-
-
 def test_s3_operations_succeed_through_retries_at_a_30_percent_fault_rate(
     s3_store: S3Store, tmp_path: Path
 ) -> None:
     faulty = FaultyStore(s3_store, failure_rate=0.3, seed=7, layer="http")
-    _workload(faulty, tmp_path)
+    exercise_store(faulty, tmp_path)
     stats = s3_store.stats
     assert sum(faulty.plan.injected.values()) > 10
     assert set(faulty.plan.injected) == {"500", "503", "timeout", "reset"}
@@ -68,7 +47,7 @@ def test_same_seed_injects_the_same_faults(s3_store: S3Store, tmp_path: Path) ->
     for run in range(2):
         fresh = S3Store(f"{s3_store.url}/run{run}", endpoint_url=s3_store.endpoint_url, **KEYS)
         faulty = FaultyStore(fresh, failure_rate=0.3, seed=11, layer="http")
-        _workload(faulty, tmp_path)
+        exercise_store(faulty, tmp_path)
         runs.append(dict(faulty.plan.injected))
     assert runs[0] == runs[1]
 
