@@ -8,6 +8,7 @@ from typing import Any
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger, get_run_logger
 from prefect.runtime import deployment, flow_run, task_run
+from prefect.utilities.urls import url_for
 
 from dsops.errors import (
     AccessDenied,
@@ -75,6 +76,6 @@ def provenance() -> dict[str, Any]:
 
 
 def _run_link() -> str | None:
-    # Without a configured UI, Prefect formats "None/flow-runs/…": no link then.
-    link = flow_run.ui_url if flow_run.id else None
-    return link if link and link.startswith(("http://", "https://")) else None
+    # The UI route the engine itself logs ("View at …"); None without a configured UI.
+    run_id = flow_run.id
+    return url_for("flow-run", obj_id=run_id) if run_id else None

@@ -335,3 +335,26 @@ def test_tasks_accept_a_store_url_and_a_store_object(project: str, tmp_path: Pat
     assert Dataset.get(version_id, store=dsops.Store(url)).list_files() == ["a.txt"]
     with pytest.raises(VersionNotFound):
         Dataset.get(version_id)  # not in the default store
+
+
+def test_provenance_names_the_deployment_and_links_the_run(
+    project: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.settings import PREFECT_UI_URL, temporary_settings
+
+    src = write_tree(tmp_path / "src", {"a.txt": "a"})
+    deployment_id = str(uuid.uuid4())
+    # Prefect's documented way to stand in for a deployment run's runtime values.
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", deployment_id)
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__NAME", "nightly")
+
+    @flow
+    def deployed() -> str:
+        return finalize_dataset(add_files(create_dataset(project, "data"), str(src)))
+
+    with temporary_settings(updates={PREFECT_UI_URL: "http://prefect.test/"}):
+        state = deployed(return_state=True)
+    provenance = Dataset.get(state.result()).provenance
+    assert provenance["deployment_id"] == deployment_id
+    assert provenance["deployment_name"] == "nightly"
+    assert provenance["run_url"] == (f"http://prefect.test/runs/flow-run/{_flow_run_id(state)}")
