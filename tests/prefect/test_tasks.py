@@ -12,7 +12,15 @@ from prefect.states import State
 
 import dsops
 from dsops import Dataset
-from dsops.errors import StoreUnavailable, TargetExists, VersionNotFound
+from dsops.errors import (
+    AccessDenied,
+    ObjectNotFound,
+    PreconditionFailed,
+    StoreError,
+    StoreUnavailable,
+    TargetExists,
+    VersionNotFound,
+)
 from prefect_tasks import (
     EVENT_FINALIZED,
     add_files,
@@ -25,6 +33,7 @@ from prefect_tasks import (
     resolve_version,
     sync_folder,
 )
+from prefect_tasks.runtime import is_transient
 from tests.helpers import snapshot, write_tree
 from tests.prefect.helpers import read_artifacts, read_events
 
@@ -358,3 +367,23 @@ def test_provenance_names_the_deployment_and_links_the_run(
     assert provenance["deployment_id"] == deployment_id
     assert provenance["deployment_name"] == "nightly"
     assert provenance["run_url"] == (f"http://prefect.test/runs/flow-run/{_flow_run_id(state)}")
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (StoreUnavailable("endpoint down"), True),
+        (PreconditionFailed("lost a compare-and-swap"), True),
+        (StoreError("HTTP 500"), True),
+        (ConnectionResetError(), True),
+        (AccessDenied("bad key"), False),
+        (ObjectNotFound("no such object"), False),
+        (VersionNotFound("no such version"), False),
+        (TargetExists("folder not empty"), False),
+        (ValueError("bad argument"), False),
+    ],
+)
+def test_only_errors_another_attempt_can_fix_are_retried(
+    error: BaseException, retried: bool
+) -> None:
+    assert is_transient(error) is retried
