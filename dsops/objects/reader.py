@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dsops.storage import ObjectStore
 
 # Ranges closer than this are read in one request; the gap bytes are discarded.
-COALESCE_GAP = 1024 * 1024
+COALESCE_GAP = 256 * 1024
 # One request never asks for more than this (keeps memory bounded, allows parallelism).
 MAX_REQUEST = 16 * 1024 * 1024
 
