@@ -24,7 +24,7 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from dsops import Store, config
+from dsops import Store, config, layout
 from dsops.errors import DsopsError
 
 ENV_UI_URL = "DSOPS_UI_URL"
@@ -186,8 +186,8 @@ class DsopsHook(BaseHook):
         try:
             settings = self.settings
             store = settings.open()
-            # Store.check() would be the public call; the marker read is what it would do.
-            found = store.backend.exists("dsops.json")
+            # A read of the format marker: reachability, credentials and format at once.
+            found = store.backend.exists(layout.MARKER)
         except DsopsError as exc:
             return False, f"{type(exc).__name__}: {exc}"
         if found:

@@ -8,12 +8,13 @@ database is migrated once per session, and only for the tests that run DAGs (the
 
 from __future__ import annotations
 
+import atexit
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,10 @@ if "airflow" in sys.modules and not os.environ.get("DSOPS_TEST_AIRFLOW_HOME"):
         "airflow was imported before tests/airflow/conftest.py could point AIRFLOW_HOME at a "
         "private folder: run the Airflow tier on its own (pytest tests/airflow)."
     )
-_HOME = Path(os.environ.get("DSOPS_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(prefix="dsops-af-"))
+if not os.environ.get("DSOPS_TEST_AIRFLOW_HOME"):
+    _created = tempfile.mkdtemp(prefix="dsops-af-")
+    atexit.register(shutil.rmtree, _created, ignore_errors=True)
+_HOME = Path(os.environ.get("DSOPS_TEST_AIRFLOW_HOME") or _created)
 os.environ.update(
     {
         "DSOPS_TEST_AIRFLOW_HOME": str(_HOME),
@@ -39,6 +43,10 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # Airflow writes a random secret into airflow.cfg when it creates the file; a process
+        # whose config was read before the file existed has none, and the in-process
+        # Execution API of dag.test() then fails to start. One fixed secret for both sides.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
     }
 )
 # The example DAGs import their shared helper module from the DAGs folder, as Airflow's
@@ -48,7 +56,7 @@ if str(EXAMPLE_DAGS) not in sys.path:
 
 
 @pytest.fixture(scope="session")
-def airflow_home() -> Iterator[Path]:
+def airflow_home() -> Path:
     """The session's Airflow home with a migrated SQLite database (about 10 s, once)."""
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
@@ -56,8 +64,7 @@ def airflow_home() -> Iterator[Path]:
         capture_output=True,
         env=os.environ.copy(),
     )
-    yield _HOME
-    shutil.rmtree(_HOME, ignore_errors=True)
+    return _HOME
 
 
 @pytest.fixture(autouse=True)

@@ -135,10 +135,11 @@ def test_provider_info_validates_against_airflows_schema():
 
 def test_providers_manager_registers_connection_form_hook_and_link():
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     manager = ProvidersManager()
     assert manager.providers["dsops"].data["package-name"] == "dsops"
-    hook = manager.hooks["dsops"]
+    hook = ProvidersManagerTaskRuntime().hooks["dsops"]
     assert hook is not None
     assert hook.hook_class_name == "airflow_provider.hooks.dsops.DsopsHook"
     assert hook.connection_id_attribute_name == "dsops_conn_id"
@@ -168,6 +169,16 @@ def test_dsops_asset_uris_are_checked():
     with pytest.raises(ValueError, match="Not a dsops dataset URI"):
         parse_dataset_uri("dsops://only-a-name")
     assert Asset("dsops://demo/events").uri == "dsops://demo/events"
+    with pytest.raises(ValueError, match="Not a dsops dataset URI"):
+        Asset("dsops://only-a-name")  # Airflow calls the registered handler
+
+
+def test_dsops_assets_convert_to_openlineage_datasets():
+    pytest.importorskip("airflow.providers.openlineage")
+    from airflow_provider.assets import convert_asset_to_openlineage, create_asset
+
+    converted = convert_asset_to_openlineage(create_asset(project="a/b", name="c"), None)
+    assert (converted.namespace, converted.name) == ("dsops", "a/b/c")
 
 
 def test_the_newest_triggering_event_names_the_version():
