@@ -3,8 +3,9 @@
 Every hour: draft a child of ``latest``, sync the folder into it (added, modified and
 removed files), and finalize with ``skip_if_unchanged=True``: when nothing changed the
 finalize task is *skipped*, so no empty version and no Asset event are made (the unused
-draft is left for ``gc``). The event goes through ``AssetAlias("dsops-folder-sync")``,
-the way to announce a dataset that is only known at run time.
+draft is left for garbage collection). The event goes through
+``AssetAlias("dsops-folder-sync")``, the way to announce a dataset that is only known at
+run time.
 
 Params: ``folder`` (default ``$DSOPS_SYNC_FOLDER`` or ``<tmp>/dsops-examples/mirror``),
 ``generate_demo_data`` (default true: create the folder with two demo files when it does
