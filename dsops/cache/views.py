@@ -75,6 +75,7 @@ def materialize(
     hashes = rows.column("hash").to_pylist()
     sizes = rows.column("size").to_pylist()
     dests = [_safe_dest(root, p) for p in paths]
+    os.makedirs(root, exist_ok=True)  # an empty version is an empty folder
     for folder in sorted({os.path.dirname(d) for d in dests}):
         os.makedirs(folder, exist_ok=True)
     place: Callable[[str, str], None] = _clone if mutable else _link

@@ -205,3 +205,10 @@ def test_verify_result_is_falsy_when_the_version_is_damaged(store: Store, tmp_pa
     result = ds.verify(deep=True)
     assert not result
     assert result.corrupted == ("a", "b") and result["missing"] == []
+
+
+def test_an_empty_version_fetches_as_an_empty_folder(store: Store, tmp_path: Path) -> None:
+    ds = Dataset.create(project="p", name="empty", store=store)
+    ds.finalize()
+    assert snapshot(ds.get_local_copy()) == {}
+    assert snapshot(ds.get_mutable_local_copy(tmp_path / "t")) == {}
