@@ -26,14 +26,19 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="dsops-demo-"))
     make_files(work / "raw", 30, seed=1)
 
-    base = Dataset.create(project="demo", name="images", parents=["latest"],
-                          description="first batch")
+    base = Dataset.create(
+        project="demo", name="images", parents=["latest"], description="first batch"
+    )
     print("draft", base.id, "summary:", base.add_files(work / "raw"))
     base.finalize()
     print("finalized", base.ref)
 
-    child = Dataset.create(project="demo", name="images", parents=[base.id],
-                           description="second batch, one class dropped")
+    child = Dataset.create(
+        project="demo",
+        name="images",
+        parents=[base.id],
+        description="second batch, one class dropped",
+    )
     make_files(work / "raw", 45, seed=2)  # rewrite 30 files, add 15
     for stale in (work / "raw" / "class_2").glob("*"):
         stale.unlink()
@@ -44,12 +49,20 @@ def main() -> int:
     folder = Path(child.get_local_copy())
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     print(f"fetched {len(files)} files into {folder}")
-    print("added", len(child.list_added_files()), "modified", len(child.list_modified_files()),
-          "removed", len(child.list_removed_files()))
+    print(
+        "added",
+        len(child.list_added_files()),
+        "modified",
+        len(child.list_modified_files()),
+        "removed",
+        len(child.list_removed_files()),
+    )
     print("lineage:")
     for record in child.lineage():
-        print(f"  {record.ref}  id={record.id}  parents={list(record.parents)}  "
-              f"files={record.file_count}")
+        print(
+            f"  {record.ref}  id={record.id}  parents={list(record.parents)}  "
+            f"files={record.file_count}"
+        )
     return 0
 
 
