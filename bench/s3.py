@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.workloads import folder_bytes, make_w1, make_w2  # noqa: E402
-from dsops import Dataset, Store  # noqa: E402
-from tests.seaweedfs import seaweedfs  # noqa: E402
+from bench.workloads import folder_bytes, make_w1, make_w2
+from dsops import Dataset, Store
+from tests.s3_server import seaweedfs
 
 
 def _counts(store: Store) -> dict[str, int]:
@@ -45,13 +45,21 @@ def raw_baseline(server: object, total: int) -> tuple[float, float]:
     body = random.Random(1).randbytes(chunk)
     start = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=f"b{i}",
-                                                  Body=body[: sizes[i]]), range(len(sizes))))
+        list(
+            pool.map(
+                lambda i: client.put_object(Bucket=bucket, Key=f"b{i}", Body=body[: sizes[i]]),
+                range(len(sizes)),
+            )
+        )
     put = time.perf_counter() - start
     start = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: client.get_object(Bucket=bucket, Key=f"b{i}")["Body"].read(),
-                      range(len(sizes))))
+        list(
+            pool.map(
+                lambda i: client.get_object(Bucket=bucket, Key=f"b{i}")["Body"].read(),
+                range(len(sizes)),
+            )
+        )
     return put, time.perf_counter() - start
 
 
@@ -69,8 +77,12 @@ def bench(server: object, work: Path, label: str, src: Path, partial: bool) -> N
     start = time.perf_counter()
     ds.add_files(src)
     ds.finalize()
-    _line("ingest (add + finalize)", time.perf_counter() - start, _counts(store),
-          "(floor W1: <= 50 PUT)")
+    _line(
+        "ingest (add + finalize)",
+        time.perf_counter() - start,
+        _counts(store),
+        "(floor W1: <= 50 PUT)",
+    )
 
     cold = Store(store.url, cache_dir=work / f"cold-{label}", **options)
     _counts(cold)
@@ -88,8 +100,12 @@ def bench(server: object, work: Path, label: str, src: Path, partial: bool) -> N
         Dataset.get(ds.id, store=part).get_local_copy(include=pick)
         stats = _counts(part)
         share = stats.get("bytes_received", 0) / total
-        _line("partial fetch of 1% files", time.perf_counter() - start, stats,
-              f"{share:.2%} of the version's bytes (floor 5%)")
+        _line(
+            "partial fetch of 1% files",
+            time.perf_counter() - start,
+            stats,
+            f"{share:.2%} of the version's bytes (floor 5%)",
+        )
 
 
 def main() -> None:

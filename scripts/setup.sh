@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Create .venv with every extra the tests and examples need (idempotent, seconds with uv).
+# Create the development environments with uv (idempotent; seconds with a warm cache).
+#   .venv          dsops + Airflow + web UI + GCS/Azure backends + dev tools
+#   .venv-prefect  dsops + Prefect + dev tools
+# Airflow 3.3 and Prefect 3.9 pin incompatible FastAPI versions, so each orchestrator
+# gets its own environment, as users install one extra or the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet uv
 fi
-if [ ! -x .venv/bin/python ]; then
-  uv venv --quiet --python 3.11 .venv
+make_env() {
+  local dir=$1 extras=$2
+  if [ ! -x "$dir/bin/python" ]; then
+    uv venv --quiet --python 3.11 "$dir"
+  fi
+  uv pip install --quiet --python "$dir/bin/python" -e ".[$extras]"
+}
+make_env .venv "dev,airflow,ui,gcs,azure"
+if [ "${1:-}" != "--airflow-only" ]; then
+  make_env .venv-prefect "dev,prefect"
 fi
-uv pip install --quiet --python .venv/bin/python -e '.[dev,airflow,prefect,ui]'

@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 
-# s3_server: the integration tier's session fixture, shared (listed in __all__ below).
-from tests.integration.conftest import S3Server, s3_server
+from tests.s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = REPO / "example_dags"
@@ -108,4 +107,4 @@ def context() -> dict[str, Any]:
     }
 
 
-__all__ = ["EXAMPLE_DAGS", "FakeTI", "S3Server", "s3_server"]
+__all__ = ["EXAMPLE_DAGS", "FakeTI", "S3Server"]

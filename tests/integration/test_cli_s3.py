@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from dsops.cli import cli
 from tests.helpers import snapshot, write_tree
-from tests.integration.conftest import S3Server
+from tests.s3_server import S3Server
 
 pytestmark = pytest.mark.s3
 

@@ -11,7 +11,7 @@ from dsops.errors import AccessDenied, ObjectExists, ObjectNotFound, StoreUnavai
 from dsops.storage import open_store
 from dsops.storage.s3 import MiB, S3Store
 from tests.faults import FaultyStore, exercise_store
-from tests.integration.conftest import S3Server
+from tests.s3_server import S3Server
 from tests.store_conformance import StoreConformance
 
 pytestmark = pytest.mark.s3

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# Shares the integration tier's SeaweedFS fixture (started only by tests that ask for it).
-from tests.integration.conftest import s3_server  # noqa: F401
-
 _SERVER_ENV = {
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.3",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
