@@ -802,9 +802,7 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
     """
     ds = Dataset.get(ref, store=settings.store())
     check_alias(alias_name)
-    before = ds.alias_history(alias_name)
-    previous = str(before[-1]["version_id"]) if before else None
-    ds.set_alias(alias_name)
+    previous = ds.set_alias(alias_name)
     if previous is None:
         status = "new alias"
     elif previous == ds.id:
@@ -819,6 +817,56 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
         "previous": previous,
     }
     settings.emit(document, f"{document['ref']} → {ds.ref} ({status})")
+
+
+@cli.command()
+@click.option(
+    "--grace",
+    default="7d",
+    show_default=True,
+    metavar="AGE",
+    help="Only remove what is older than this (e.g. 12h, 7d, 3600s).",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
+@global_options
+@pass_settings
+@fails_as("collect garbage")
+def gc(settings: Settings, grace: str, dry_run: bool) -> None:
+    """Remove what crashes and finished drafts leave behind in the store.
+
+    Finalized drafts' parts, drafts abandoned for longer than --grace, unreferenced
+    packs/objects and dangling version claims. Recent content is always kept, so running
+    it beside active pipelines is safe.
+
+    \b
+    Example:
+      dsops gc --grace 3d --dry-run
+    """
+    from dsops.gc import collect_garbage
+
+    seconds = _parse_age(grace)
+    result = collect_garbage(settings.store(), grace_seconds=seconds, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    settings.emit(
+        result.to_dict(),
+        f"{verb}: {plural(len(result.finalized_drafts), 'finalized draft')}, "
+        f"{plural(len(result.abandoned_drafts), 'abandoned draft')}, "
+        f"{plural(len(result.objects), 'object')} ({human_size(result.freed_bytes)}), "
+        f"{plural(len(result.claims), 'dangling claim')}",
+    )
+
+
+def _parse_age(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    raw = text.strip().lower()
+    unit = raw[-1:] if raw[-1:] in units else "s"
+    number = raw[:-1] if raw[-1:] in units else raw
+    try:
+        return float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an age: write a number with s, m, h, d or w (e.g. 7d)."
+        ) from None
 
 
 @cli.command()

@@ -619,3 +619,16 @@ def test_installed_script_emits_a_bash_completion_script(tmp_path: Path, store_d
     result = _script([], {**os.environ, "_DSOPS_COMPLETE": "bash_source"})
     assert result.returncode == 0
     assert "_dsops_completion()" in result.stdout and "complete -o nosort" in result.stdout
+
+
+def test_gc_dry_run_reports_and_gc_removes_finished_drafts(
+    run: Run, tmp_path: Path, store_dir: Path
+) -> None:
+    version_id = make_version(run, write_tree(tmp_path / "src", {"a": "1"}))
+    preview = json.loads(run("gc", "--json", "--dry-run").stdout)
+    assert preview["finalized_drafts"] == [version_id] and preview["dry_run"] is True
+    assert (store_dir / "drafts" / version_id).is_dir()
+    assert "removed: 1 finalized draft" in run("gc").stdout
+    assert not (store_dir / "drafts" / version_id).exists()
+    assert run("verify", version_id).exit_code == 0
+    assert "not an age" in run("gc", "--grace", "soon", code=2).stderr
