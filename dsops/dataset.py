@@ -5,7 +5,8 @@ from __future__ import annotations
 import builtins
 import io
 import os
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa
@@ -23,10 +24,11 @@ from dsops.catalog import (
 )
 from dsops.catalog import semver as _semver
 from dsops.drafts import ChangeSummary
-from dsops.errors import ConfigError, NotFinalized, VersionNotFound
+from dsops.errors import ConfigError, NotFinalized, ObjectExists, VersionNotFound
 from dsops.manifest import ManifestDiff, diff, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
+from dsops.storage import dump_json
 from dsops.store import Store
 from dsops.verify import VerifyResult, verify_version
 
@@ -34,6 +36,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 StoreLike = Store | str | None
+
+_KEY_NAMESPACE = uuid.UUID("5d1c2b0e-8f0a-4c3e-9a57-6d2f0c1e7b44")
+_KEY_SLOTS = 1000
+
+
+def keyed_draft_id(key: str, slot: int = 0) -> str:
+    """The draft id of ``key`` in ``slot`` (32 hex characters, like any version id).
+
+    Example:
+        >>> keyed_draft_id("dag/run/task/-1") == keyed_draft_id("dag/run/task/-1")
+        True
+    """
+    return uuid.uuid5(_KEY_NAMESPACE, f"{key}#{slot}").hex
+
+
+def _keyed_ids(key: str) -> Iterator[str]:
+    return (keyed_draft_id(key, slot) for slot in range(_KEY_SLOTS))
+
+
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
@@ -52,11 +73,18 @@ class Dataset:
     """
 
     def __init__(
-        self, store: Store, draft: DraftRecord | None, record: VersionRecord | None
+        self,
+        store: Store,
+        draft: DraftRecord | None,
+        record: VersionRecord | None,
+        *,
+        created: bool = False,
     ) -> None:
         self._store = store
         self._draft = draft
         self._record = record
+        #: True when this object's ``create`` call made the draft (False: reopened/got).
+        self.created = created
 
     # --- constructors -----------------------------------------------------------------
 
@@ -71,6 +99,7 @@ class Dataset:
         description: str = "",
         tags: Sequence[str] | None = None,
         version: str | None = None,
+        key: str | None = None,
     ) -> Dataset:
         """Start a draft of ``project/name``.
 
@@ -83,26 +112,48 @@ class Dataset:
             description: Free text.
             tags: Labels for search.
             version: Explicit semantic version for finalize (else the next patch).
+            key: Makes creation retry-safe: calls with the same key (for the same
+                dataset) return the same open draft instead of a new one, e.g. an
+                orchestrator's ``dag/run/task`` id. Once that draft is finalized, the
+                key starts a new draft. ``ds.created`` tells whether this call made it.
         """
         opened = Store.coerce(store)
         check_project_name(project, name)
         if version is not None:
             _semver.parse(version)
         opened.ensure_format()
-        parent_ids = cls._resolve_parents(opened, project, name, parents)
-        record = DraftRecord(
-            id=new_version_id(),
-            project=project,
-            name=name,
-            parents=tuple(parent_ids),
-            description=description or "",
-            tags=tuple(tags or ()),
-            version=version,
+        slots = [new_version_id()] if key is None else _keyed_ids(f"{project}/{name}:{key}")
+        for draft_id in slots:
+            if key is not None:
+                if opened.catalog.find_version(draft_id) is not None:
+                    continue  # finalized by an earlier, successful run: next slot
+                existing = opened.catalog.draft(draft_id)
+                if existing is not None:
+                    return cls(opened, existing, None, created=False)
+            record = DraftRecord(
+                id=draft_id,
+                project=project,
+                name=name,
+                parents=tuple(cls._resolve_parents(opened, project, name, parents)),
+                description=description or "",
+                tags=tuple(tags or ()),
+                version=version,
+            )
+            try:
+                opened.backend.put_if_absent(
+                    layout.draft_key(record.id), dump_json(record.to_dict())
+                )
+            except ObjectExists:
+                if key is None:
+                    raise
+                existing = opened.catalog.draft(draft_id)  # a concurrent attempt won
+                if existing is not None:
+                    return cls(opened, existing, None, created=False)
+                continue
+            return cls(opened, record, None, created=True)
+        raise ConfigError(
+            f"More than {_KEY_SLOTS} finalized drafts for key {key!r}: use a new key.", key=key
         )
-        from dsops.storage import dump_json
-
-        opened.backend.put_if_absent(layout.draft_key(record.id), dump_json(record.to_dict()))
-        return cls(opened, record, None)
 
     @staticmethod
     def _resolve_parents(

@@ -238,3 +238,16 @@ def test_children_and_open_file(store: Store, tmp_path: Path) -> None:
     assert sorted(parent.children()) == sorted(k.id for k in kids)
     with parent.open("a.txt") as fh:
         assert fh.read() == b"hello"
+
+
+def test_create_with_a_key_reopens_the_same_draft_until_it_is_finalized(store: Store) -> None:
+    first = Dataset.create(project="p", name="keyed", store=store, key="dag/run/task")
+    again = Dataset.create(project="p", name="keyed", store=store, key="dag/run/task")
+    assert (first.created, again.created) == (True, False)
+    assert first.id == again.id
+    other = Dataset.create(project="p", name="keyed", store=store, key="dag/run2/task")
+    assert other.id != first.id
+    first.finalize()
+    rerun = Dataset.create(project="p", name="keyed", store=store, key="dag/run/task")
+    assert rerun.created and rerun.id not in (first.id, other.id)
+    assert not rerun.is_final
