@@ -19,4 +19,9 @@ make_env() {
 make_env .venv "dev,airflow,ui,gcs,azure"
 if [ "${1:-}" != "--airflow-only" ]; then
   make_env .venv-prefect "dev,prefect"
+  # Azure's emulator for the fsspec backend's tests (skipped when npm is missing).
+  if command -v npm >/dev/null 2>&1 && [ ! -x node_modules/.bin/azurite-blob ]; then
+    npm install --silent --no-save --no-audit --no-fund azurite@3 >/dev/null 2>&1 \
+      || echo "note: could not install azurite; the Azure emulator tests will be skipped"
+  fi
 fi
