@@ -59,7 +59,7 @@ def run(dag_id: str, **kwargs: Any) -> Any:
 
     from airflow_provider.testing import dag_test
 
-    dag = DagBag(dag_folder=str(HERE / f"{dag_id}.py"), include_examples=False).dags[dag_id]
+    dag = DagBag(dag_folder=str(HERE / f"{dag_id}.py")).dags[dag_id]
     result = dag_test(dag, **kwargs)
     if str(result.state) != "success":
         raise SystemExit(f"{dag_id} ended {result.state}")

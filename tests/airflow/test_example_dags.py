@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def run_dag(dag_id: str, **kwargs: Any) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(EXAMPLE_DAGS / f"{dag_id}.py"), include_examples=False)
+    bag = DagBag(dag_folder=str(EXAMPLE_DAGS / f"{dag_id}.py"))
     assert not bag.import_errors, bag.import_errors
     run = dag_test(bag.dags[dag_id], **kwargs)
     assert str(run.state) == "success", f"{dag_id} ended {run.state}"
