@@ -1,19 +1,12 @@
-"""Run DAGs locally with ``dag.test()``: a workaround, and Asset-triggered runs.
+"""Run DAGs locally with ``dag.test()``, including Asset-triggered runs.
 
-:func:`dag_test` is ``dag.test()`` with two additions, for local runs and tests only:
-
-1. **Workaround** (seen with Airflow 3.2.2): ``dag.test()`` builds an in-process
-   Execution API per task and drops the object right after building its HTTP client;
-   once it is collected, the API app's lifespan ends and the task's first request fails
-   with ``'State' object has no attribute 'svcs_registry'`` (so every task fails).
-   Keeping those objects alive for the duration of the run avoids it.
-2. **Asset-triggered runs**: ``dag.test()`` always creates a *manual* run, so the run
-   has no ``triggering_asset_events`` and a DAG that reads the version id from the
-   event would see nothing. In a deployment the scheduler creates the run and attaches
-   the Asset events queued since the DAG's previous run (``DagRun.consumed_asset_events``).
-   :func:`consuming_asset_events` does that one step for ``dag.test()``: the run it
-   creates consumes the events of the DAG's schedule Assets that no earlier run of the
-   DAG consumed.
+``dag.test()`` always creates a *manual* run, so the run has no
+``triggering_asset_events`` and a DAG that reads the version id from the event would see
+nothing. In a deployment the scheduler creates the run and attaches the Asset events
+queued since the DAG's previous run (``DagRun.consumed_asset_events``).
+:func:`consuming_asset_events` does that one step for ``dag.test()``: the run it creates
+consumes the events of the DAG's schedule Assets that no earlier run of the DAG consumed.
+:func:`dag_test` is ``dag.test()`` with that option, for local runs and tests only.
 
 Example (after an upstream DAG finalized a version in the same Airflow database)::
 
@@ -78,25 +71,8 @@ def consuming_asset_events() -> Iterator[list[dict[str, Any]]]:
         yield consumed
 
 
-@contextmanager
-def keeping_in_process_api_alive() -> Iterator[None]:
-    """Keep ``dag.test()``'s in-process Execution API objects alive (see the module doc)."""
-    import airflow.sdk.execution_time.supervisor as supervisor
-
-    original = supervisor.in_process_api_server
-    alive: list[Any] = []
-
-    def in_process_api_server() -> Any:
-        api = original()
-        alive.append(api)
-        return api
-
-    with mock.patch.object(supervisor, "in_process_api_server", in_process_api_server):
-        yield
-
-
 def dag_test(dag: Any, *, asset_events: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
-    """``dag.test(**kwargs)`` with the workaround; returns the DagRun.
+    """``dag.test(**kwargs)``, optionally as an Asset-triggered run; returns the DagRun.
 
     Args:
         dag: The DAG.
@@ -104,10 +80,9 @@ def dag_test(dag: Any, *, asset_events: list[dict[str, Any]] | None = None, **kw
             as an Asset-triggered run would, and the list receives them.
         **kwargs: For ``dag.test()`` (``logical_date``, ``run_conf``, …).
     """
-    with keeping_in_process_api_alive():
-        if asset_events is None:
-            return dag.test(**kwargs)
-        with consuming_asset_events() as consumed:
-            run = dag.test(**kwargs)
-        asset_events.extend(consumed)
-        return run
+    if asset_events is None:
+        return dag.test(**kwargs)
+    with consuming_asset_events() as consumed:
+        run = dag.test(**kwargs)
+    asset_events.extend(consumed)
+    return run

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -42,10 +41,6 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        # Airflow writes a random secret into airflow.cfg when it creates the file; a process
-        # whose config was read before the file existed has none, and the in-process
-        # Execution API of dag.test() then fails to start. One fixed secret for both sides.
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
     }
 )
 # The example DAGs import their shared helper module from the DAGs folder, as Airflow's
