@@ -26,11 +26,14 @@ class DsopsHookMixin:
         return DsopsHook(dsops_conn_id=self.dsops_conn_id)
 
     def push_link(self, context: Any, version_id: str) -> None:
-        """Store the version's UI URL for the "dsops" link (when a UI URL is configured)."""
-        url = self.hook.version_url(version_id)
+        """Store the version's UI URL for the "dsops" link ("" when no UI is configured).
+
+        Pushed even when empty: Airflow resolves every extra link when a task ends, and a
+        missing XCom would be logged as an error on every task.
+        """
         ti = context.get("ti")
-        if url and ti is not None:
-            ti.xcom_push(key=LINK_XCOM_KEY, value=url)
+        if ti is not None:
+            ti.xcom_push(key=LINK_XCOM_KEY, value=self.hook.version_url(version_id) or "")
 
 
 def require_text(argument: str, value: Any) -> str:

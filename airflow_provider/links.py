@@ -1,7 +1,8 @@
 """The "dsops" extra link: a button on the task that opens the version in the dsops web UI.
 
-The operator pushes the page's URL to XCom (key :data:`LINK_XCOM_KEY`) when a UI base URL
-is configured (connection extra ``ui_base_url`` or ``$DSOPS_UI_URL``); the link reads it.
+The operator pushes the page's URL to XCom (key :data:`LINK_XCOM_KEY`): the version's page
+when a UI base URL is configured (connection extra ``ui_base_url`` or ``$DSOPS_UI_URL``),
+else an empty string, which leaves the button without a target.
 """
 
 from __future__ import annotations

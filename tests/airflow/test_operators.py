@@ -308,11 +308,11 @@ def test_fetch_mutable_without_target_makes_a_temporary_copy(context, tmp_path):
 # --- the "dsops" extra link ---------------------------------------------------------------
 
 
-def test_operators_push_the_ui_link_only_when_a_ui_url_is_configured(
+def test_operators_push_the_ui_link_when_configured_and_an_empty_one_otherwise(
     context, tmp_path, monkeypatch
 ):
     draft = _create(context)
-    assert LINK_XCOM_KEY not in context["ti"].xcoms
+    assert context["ti"].xcoms[LINK_XCOM_KEY] == ""
     monkeypatch.setenv("DSOPS_UI_URL", "http://ui.example:8000/")
     version_id = FinalizeDatasetOperator(task_id="fin", version_id=draft).execute(context)
     assert context["ti"].xcoms[LINK_XCOM_KEY] == f"http://ui.example:8000/versions/{version_id}"
