@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from dsops import Dataset, Store
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
+    # Flush earlier writes first: otherwise one step pays for the last one's writeback.
+    os.sync()
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
@@ -34,7 +37,7 @@ def cp_r(src: Path, dst: Path) -> float:
         shutil.rmtree(dst)
     seconds, _ = timed(lambda: subprocess.run(["cp", "-r", str(src), str(dst)], check=True))
     shutil.rmtree(dst)
-    return seconds
+    return float(seconds)
 
 
 def sha256_all(src: Path) -> float:
@@ -61,7 +64,7 @@ def bench_files(work: Path, label: str, src: Path) -> dict[str, float]:
         f"\n{label}: {sum(1 for p in src.rglob('*') if p.is_file())} files, "
         f"{folder_bytes(src) / 1e6:.0f} MB"
     )
-    base_cp = min(cp_r(src, work / "cp-target") for _ in range(2))
+    base_cp = statistics.median(cp_r(src, work / "cp-target") for _ in range(3))
     base_sha = sha256_all(src)
     store = Store(str(work / f"store-{label}"), cache_dir=work / f"cache-{label}")
     ds = Dataset.create(project="bench", name=label, store=store)

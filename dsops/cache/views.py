@@ -82,6 +82,11 @@ def materialize(
     progress.begin("materialize", len(paths), sum(sizes))
     try:
 
+        def batch(indices: range) -> None:
+            for i in indices:
+                one(i)
+            progress.advance(len(indices), sum(sizes[i] for i in indices))
+
         def one(i: int) -> None:
             if sizes[i] == 0:
                 with open(dests[i], "wb"):
@@ -90,9 +95,11 @@ def materialize(
                     os.chmod(dests[i], 0o444)
             else:
                 place(str(cache.path(hashes[i])), dests[i])
-            progress.advance(1, sizes[i])
 
+        # Batches, not one task per file: per-task overhead exceeds a link or small copy.
+        step = 512
+        chunks = [range(i, min(i + step, len(paths))) for i in range(0, len(paths), step)]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(one, range(len(paths))))
+            list(pool.map(batch, chunks))
     finally:
         progress.end()

@@ -24,10 +24,13 @@ from dsops.manifest import (
     select,
     total_size,
 )
-from dsops.objects import Location, PendingFile, store_files
+from dsops.objects import SMALL_FILE_LIMIT, Location, PendingFile, store_files
 from dsops.paths import normalize_dataset_path
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
+
+# At most this many bytes of small files are held between hashing and upload.
+KEEP_BUDGET = 512 * 1024 * 1024
 
 
 @dataclass
@@ -141,22 +144,28 @@ def _stage(
 
     Returns the rows for files that are new or modified relative to ``view``.
     """
+    # Bytes read for hashing are kept (bounded) so new content is not read twice.
+    kept: dict[str, bytes] = {}
     hashes = hash_files(
         [(f.source, f.size, f.stat_key) for f in files],
         ctx.statcache,
         algo=draft.hash_algo,
         progress=progress,
         workers=ctx.pool_size(),
+        keep=kept,
+        keep_budget=KEEP_BUDGET,
+        keep_limit=SMALL_FILE_LIMIT,
     )
     current = _current_hashes(view, [f.path for f in files])
     changed_idx = [i for i, f in enumerate(files) if current[i] != hashes[i]]
     known = _locations(view, [hashes[i] for i in changed_idx])
     empty = empty_digest()
     pending = [
-        PendingFile(files[i].source, hashes[i], files[i].size)
+        PendingFile(files[i].source, hashes[i], files[i].size, kept.get(files[i].source))
         for i in changed_idx
         if hashes[i] not in known and hashes[i] != empty
     ]
+    kept.clear()
     stored = store_files(ctx.store, pending, workers=ctx.pool_size(), progress=progress)
     known.update(stored.locations)
     changed = [files[i] for i in changed_idx]

@@ -34,11 +34,15 @@ class Location:
 
 @dataclass(frozen=True)
 class PendingFile:
-    """A local file whose content (``hash``) is not yet in the store."""
+    """A local file whose content (``hash``) is not yet in the store.
+
+    ``data`` holds its bytes when they were already read (and hashed) by the caller.
+    """
 
     source: str
     hash: str
     size: int
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -51,6 +55,8 @@ class StoreResult:
 
 
 def _read_verified(item: PendingFile) -> bytes:
+    if item.data is not None:
+        return item.data  # read and hashed by the caller already
     with open(item.source, "rb") as fh:
         data = fh.read()
     if len(data) != item.size or hash_bytes(data) != item.hash:
