@@ -7,6 +7,7 @@ so several processes can fetch at once and nobody ever sees a partial or wrong o
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -58,13 +59,18 @@ class ObjectCache:
                 hash=digest,
                 source=source,
             )
-        tmp = self._tmp()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        # Unique per thread and content; created read-only, so no chmod is needed.
+        tmp = f"{self.tmp_dir}/{digest}.{os.getpid()}.{threading.get_ident()}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+        except PermissionError:  # a read-only leftover of a crashed process (pid reused)
+            os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
         try:
             os.write(fd, data)
         finally:
             os.close(fd)
-        self._install(tmp, digest)
+        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
 
     def _tmp(self) -> str:
         return f"{self.tmp_dir}/{uuid.uuid4().hex}"
