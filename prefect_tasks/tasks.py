@@ -231,8 +231,7 @@ def finalize_dataset(
     dataset = Dataset.get(version_id, store=resolved.store)
     log = logger()
     if skip_if_unchanged and not dataset.is_final and len(dataset.parents) == 1:
-        counts = dataset.changes().counts()
-        if not (counts["added"] or counts["modified"] or counts["removed"]):
+        if not dataset.changes().changed:
             parent = dataset.parents[0]
             log.info(
                 "Draft %s of %s changes nothing: no new version; returning its parent %s",

@@ -58,13 +58,11 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
         ds = self.open_version("version_id", self.version_id)
         alias = optional_text("alias", self.alias)
         self._check_outlets(ds)
-        if self.skip_if_unchanged and not ds.is_final:
-            counts = ds.changes().counts()
-            if not (counts["added"] or counts["modified"] or counts["removed"]):
-                raise AirflowSkipException(
-                    f"Draft {ds.id} of {ds.project}/{ds.name} changes nothing against its "
-                    "parents: no version created (skip_if_unchanged=True)."
-                )
+        if self.skip_if_unchanged and not ds.is_final and not ds.changes().changed:
+            raise AirflowSkipException(
+                f"Draft {ds.id} of {ds.project}/{ds.name} changes nothing against its "
+                "parents: no version created (skip_if_unchanged=True)."
+            )
         version_id = ds.finalize(provenance=provenance(context), alias=alias)
         record = ds.record
         assert record is not None

@@ -73,6 +73,11 @@ class ManifestDiff:
     modified: pa.Table  # rows of ``new``; column ``old_size`` holds the previous size
 
     @property
+    def changed(self) -> bool:
+        """True if any file was added, modified or removed."""
+        return bool(self.added.num_rows or self.modified.num_rows or self.removed.num_rows)
+
+    @property
     def added_paths(self) -> list[str]:
         return [str(p) for p in self.added.column("path").to_pylist()]
 
