@@ -230,16 +230,21 @@ def finalize_dataset(
     resolved = resolve_store(store)
     dataset = Dataset.get(version_id, store=resolved.store)
     log = logger()
-    if skip_if_unchanged and not dataset.is_final and len(dataset.parents) == 1:
-        if not dataset.changes().changed:
-            parent = dataset.parents[0]
-            log.info(
-                "Draft %s of %s changes nothing: no new version; returning its parent %s",
-                dataset.id,
-                _name(dataset),
-                parent,
-            )
-            return parent
+    unchanged = (
+        skip_if_unchanged
+        and not dataset.is_final
+        and len(dataset.parents) == 1
+        and not dataset.changes().changed
+    )
+    if unchanged:
+        parent = dataset.parents[0]
+        log.info(
+            "Draft %s of %s changes nothing: no new version; returning its parent %s",
+            dataset.id,
+            _name(dataset),
+            parent,
+        )
+        return parent
     final_id = dataset.finalize(provenance=provenance(), alias=alias)
     record = dataset.record
     assert record is not None  # finalize() sets it
