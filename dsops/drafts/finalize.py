@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from dsops import layout
 from dsops.catalog import DraftRecord, VersionRecord, now_iso
 from dsops.drafts.changes import DraftContext, base_view
@@ -43,8 +46,15 @@ def finalize(
 def _commit(ctx: DraftContext, draft: DraftRecord, provenance: dict[str, Any]) -> VersionRecord:
     base = base_view(ctx, draft)
     parts = read_parts(ctx.store, draft.id)
-    final = apply_parts(base, [table for _, table, _ in parts], draft.id)
-    changes = diff(base, final).counts()
+    tables = [table for _, table, _ in parts]
+    final = apply_parts(base, tables, draft.id)
+    # Only paths the parts touch can differ: diff those rows, not two full manifests.
+    touched = pc.unique(pa.chunked_array([t.column("path") for t in tables], pa.string()))
+    changes = diff(
+        base.filter(pc.is_in(base.column("path"), value_set=touched)),
+        final.filter(pc.is_in(final.column("path"), value_set=touched)),
+    ).counts()
+    del base, tables
     changes["stored_bytes"] = sum(
         int(meta.get("summary", {}).get("uploaded_bytes", 0)) for _, _, meta in parts
     )
