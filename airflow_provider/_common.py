@@ -25,7 +25,7 @@ class DsopsHookMixin:
     def hook(self) -> DsopsHook:
         return DsopsHook(dsops_conn_id=self.dsops_conn_id)
 
-    def push_link(self, context: Any, version_id: str) -> None:
+    def push_link(self, context: Any, version_id: str | None) -> None:
         """Store the version's UI URL for the "dsops" link ("" when no UI is configured).
 
         Pushed even when empty: Airflow resolves every extra link when a task ends, and a
@@ -33,7 +33,8 @@ class DsopsHookMixin:
         """
         ti = context.get("ti")
         if ti is not None:
-            ti.xcom_push(key=LINK_XCOM_KEY, value=self.hook.version_url(version_id) or "")
+            url = self.hook.version_url(version_id) if version_id else None
+            ti.xcom_push(key=LINK_XCOM_KEY, value=url or "")
 
 
 def require_text(argument: str, value: Any) -> str:

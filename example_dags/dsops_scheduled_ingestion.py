@@ -67,7 +67,13 @@ with DAG(
     add = AddFilesOperator(
         task_id="add", version_id=create.output, source=source, dataset_path="{{ ds }}"
     )
+    # A re-run of a day whose files are already in `latest` makes no empty version and
+    # triggers nothing downstream: finalize is skipped instead.
     FinalizeDatasetOperator(
-        task_id="finalize", version_id=add.output, alias="daily", outlets=[EVENTS]
+        task_id="finalize",
+        version_id=add.output,
+        alias="daily",
+        outlets=[EVENTS],
+        skip_if_unchanged=True,
     )
     source >> create

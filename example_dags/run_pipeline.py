@@ -81,13 +81,28 @@ def main() -> int:
 
     from dsops import Dataset
 
+    def latest_id() -> str | None:
+        try:
+            return Dataset.get("examples/events@latest").id
+        except LookupError:
+            return None
+
+    before = latest_id()
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     made = []
     for back in range(args.days - 1, -1, -1):
         day = today - timedelta(days=back)
         print(f"\n== dsops_scheduled_ingestion for {day.date()}")
         run("dsops_scheduled_ingestion", logical_date=day)
-        made.append(Dataset.get("examples/events@latest").id)
+        made.append(latest_id())
+    if made[-1] == before:
+        # Those days were ingested by an earlier invocation: nothing new, no empty version.
+        print(
+            f"\nNo new version: the files of these days are already in {before}; "
+            "finalize was skipped, so no Asset event and no training run. "
+            "Use --store with a fresh folder to see the whole pipeline again."
+        )
+        return 0
 
     print("\n== dsops_training, triggered by the Asset event")
     consumed: list[dict[str, Any]] = []

@@ -59,6 +59,7 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
         alias = optional_text("alias", self.alias)
         self._check_outlets(ds)
         if self.skip_if_unchanged and not ds.is_final and not ds.changes().changed:
+            self.push_link(context, None)  # no version: an empty link
             raise AirflowSkipException(
                 f"Draft {ds.id} of {ds.project}/{ds.name} changes nothing against its "
                 "parents: no version created (skip_if_unchanged=True)."

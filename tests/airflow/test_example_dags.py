@@ -99,6 +99,13 @@ def test_daily_ingestion_chains_versions_and_training_uses_the_announced_one(
     assert task_states(quiet)["finalize"] == "skipped"
     assert len(Dataset.list(project="examples", name="events")) == 2
 
+    # Re-running a day already ingested: same files, no empty version, no event.
+    events_before = len(asset_events("dsops://examples/events"))
+    again = run_dag("dsops_scheduled_ingestion", logical_date=day("2024-05-02"), run_conf=conf)
+    assert task_states(again)["finalize"] == "skipped"
+    assert len(Dataset.list(project="examples", name="events")) == 2
+    assert len(asset_events("dsops://examples/events")) == events_before
+
     consumed: list[dict[str, Any]] = []
     models = tmp_path / "models"
     run_dag("dsops_training", asset_events=consumed, run_conf={"model_dir": str(models)})
