@@ -50,7 +50,6 @@ def apply_parts(base: pa.Table, parts: Sequence[pa.Table], version_id: str) -> p
     ops = last_per_path(pa.concat_tables(parts))
     adds = ops.filter(pc.equal(ops.column("op"), "add")).drop_columns(["op"])
     touched = pc.is_in(base.column("path"), value_set=ops.column("path"))
-    untouched = base.filter(pc.invert(touched))
 
     # Join only the few base rows the adds replace (never hash-join the whole base).
     replaced = base.filter(pc.is_in(base.column("path"), value_set=adds.column("path")))
@@ -61,7 +60,20 @@ def apply_parts(base: pa.Table, parts: Sequence[pa.Table], version_id: str) -> p
     same = pc.fill_null(pc.equal(joined.column("hash"), joined.column("base_hash")), False)
     origin = pc.if_else(same, joined.column("base_origin"), pa.scalar(version_id))
     added = joined.append_column("origin", origin).select(COLUMNS).cast(MANIFEST_SCHEMA)
-    return sort_by_path(pa.concat_tables([untouched.select(COLUMNS), added]))
+    # One take over [base, added] in path order: the kept base rows are not copied
+    # into an intermediate table first (a 1M-row base would be copied twice).
+    keep = pc.indices_nonzero(pc.invert(touched)).cast(pa.int64())
+    paths = pa.chunked_array(
+        [*pc.take(base.column("path"), keep).chunks, *added.column("path").chunks], pa.string()
+    )
+    rows = pa.concat_arrays(
+        [
+            keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep,
+            pa.array(range(base.num_rows, base.num_rows + added.num_rows), pa.int64()),
+        ]
+    )
+    order = pc.take(rows, pc.sort_indices(paths))
+    return pa.concat_tables([base.select(COLUMNS).cast(MANIFEST_SCHEMA), added]).take(order)
 
 
 @dataclass(frozen=True)
