@@ -41,6 +41,14 @@ def check_project_name(project: str, name: str) -> None:
         )
 
 
+def _to_dict(record: Any) -> dict[str, Any]:
+    """JSON-ready dict of a record; tuples become lists."""
+    data: dict[str, Any] = asdict(record)
+    data["parents"] = list(record.parents)
+    data["tags"] = list(record.tags)
+    return data
+
+
 def _from_dict(cls: type[Any], data: dict[str, Any], what: str) -> Any:
     known = {f.name for f in fields(cls)}
     try:
@@ -68,10 +76,7 @@ class DraftRecord:
     hash_algo: str = "blake3"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["parents"] = list(self.parents)
-        data["tags"] = list(self.tags)
-        return data
+        return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DraftRecord:
@@ -105,10 +110,7 @@ class VersionRecord:
         return f"{self.project}/{self.name}@{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["parents"] = list(self.parents)
-        data["tags"] = list(self.tags)
-        return data
+        return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VersionRecord:
