@@ -37,7 +37,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The SDK's messages name the Python API; these add the matching command line.
 _CLI_HINTS: dict[type[DsopsError], str] = {
-    VersionImmutable: "From the shell: dsops create --project P --name N --parent {version_id}",
+    VersionImmutable: "From the shell: dsops create --project {project} --name {name} "
+    "--parent {version_id}",
     NotFinalized: "From the shell: dsops finalize {version_id} (or copy a draft with "
     "dsops get {version_id} --to DIR).",
 }

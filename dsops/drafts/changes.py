@@ -66,6 +66,8 @@ def ensure_open(ctx: DraftContext, draft: DraftRecord) -> None:
             f"Version {draft.id} ({record.ref}) is finalized and cannot change: create a "
             f"child version with parents=['{draft.id}'] and change that.",
             version_id=draft.id,
+            project=record.project,
+            name=record.name,
         )
 
 
