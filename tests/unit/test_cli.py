@@ -424,7 +424,7 @@ def test_adding_to_a_finalized_version_exits_1_and_says_to_create_a_child(
     result = run("add", version_id, str(src), code=1)
     assert result.stderr.startswith(f"Error: cannot add files to {version_id}: ")
     assert "is finalized and cannot change" in result.stderr
-    assert f"dsops create --project P --name N --parent {version_id}" in result.stderr
+    assert f"dsops create --project demo --name toy --parent {version_id}" in result.stderr
     assert result.stderr.count("\n") == 1
 
 
