@@ -65,9 +65,7 @@ class StoreConformance:
             store.put_if_absent("once", b"third")
         assert store.get("once") == b"first"
 
-    def test_concurrent_create_only_puts_have_exactly_one_winner(
-        self, store: ObjectStore
-    ) -> None:
+    def test_concurrent_create_only_puts_have_exactly_one_winner(self, store: ObjectStore) -> None:
         barrier = threading.Barrier(8)
 
         def attempt(i: int) -> bool:

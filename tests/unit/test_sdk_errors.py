@@ -74,7 +74,9 @@ def test_eviction_never_removes_a_view_another_process_is_using(tmp_path: Path) 
     ds.finalize()
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD, store.url, str(tmp_path / "cache"), ds.id],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None
