@@ -406,38 +406,37 @@ class Dataset:
         recursive: bool = True,
         *,
         progress: Callback | None = None,
+        source_options: dict[str, Any] | None = None,
     ) -> ChangeSummary:
         """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
 
         A source may also be a store URL (``s3://landing/2024-01-01/``): its objects are
-        downloaded to a temporary folder and added with their keys as paths. Content
+        downloaded to a temporary folder and added with their keys as paths (a
+        ``file://`` URL too; a URL with nothing under it is an error, unlike an empty
+        folder).
+        ``source_options`` are that store's options (``endpoint_url=``, keys…); by
+        default an ``s3://`` source reuses this dataset's S3 store options. Content
         already stored (by any ancestor) is not uploaded again.
         """
-        from dsops.drafts.remote import download_prefix, is_remote, scheme_of
-
-        items = [path] if isinstance(path, (str, os.PathLike)) else builtins.list(path)
-        remote = [str(i) for i in items if is_remote(i) and not str(i).startswith("file://")]
-        local = [i for i in items if not (is_remote(i) and not str(i).startswith("file://"))]
-        local = [str(i)[len("file://") :] if str(i).startswith("file://") else i for i in local]
-        if not remote:
-            return drafts.add_files(
-                self._store.context(),
-                self._open_draft(),
-                local,
-                dataset_path,
-                wildcard,
-                recursive,
-                progress,
-            )
         import tempfile
         from pathlib import Path
+        from urllib.parse import urlparse
 
-        with tempfile.TemporaryDirectory(prefix="dsops-landing-") as tmp:
+        from dsops.remote import download_prefix, is_url
+
+        items = [path] if isinstance(path, (str, os.PathLike)) else builtins.list(path)
+        remote = [str(i) for i in items if is_url(str(i))]
+        local: builtins.list[str | os.PathLike[str]] = [i for i in items if not is_url(str(i))]
+        with tempfile.TemporaryDirectory(prefix="dsops-source-") as scratch:
             for n, url in enumerate(remote):
-                same_kind = scheme_of(url) == scheme_of(self._store.url)
-                options = self._store.options if same_kind else {}
-                target = Path(tmp) / str(n)
-                download_prefix(url, target, options)
+                same_kind = urlparse(url).scheme == urlparse(self._store.url).scheme
+                options = (
+                    source_options
+                    if source_options is not None
+                    else (self._store.options if same_kind else {})
+                )
+                target = Path(scratch) / str(n)
+                download_prefix(url, target, **options)
                 local.append(str(target))
             return drafts.add_files(
                 self._store.context(),

@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from dsops import Dataset
 from dsops.events import version_event
 from dsops.keyed import create_keyed
-from dsops.remote import download_prefix, is_url
+from dsops.remote import is_url
 from prefect_tasks import reporting
 from prefect_tasks.blocks import DsopsStore, StoreArg, resolve_store
 from prefect_tasks.runtime import (
@@ -134,22 +134,14 @@ def add_files(
     resolved = resolve_store(store)
     dataset = Dataset.get(version_id, store=resolved.store)
     sources = [source] if isinstance(source, (str, Path)) else list(source)
-    with tempfile.TemporaryDirectory(prefix="dsops-source-") as scratch:
+    urls = [str(s) for s in sources if is_url(str(s))]
+    options: dict[str, Any] | None = None
+    if urls and all(u.lower().startswith("s3://") for u in urls):
+        # The SDK downloads URL sources; S3 ones read with the block's endpoint and keys.
         options = resolve_store(source_block).options if source_block else resolved.options
-        paths = [_localize(s, Path(scratch) / str(i), options) for i, s in enumerate(sources)]
-        summary = dataset.add_files(paths, dataset_path, wildcard)
+    summary = dataset.add_files(sources, dataset_path, wildcard, source_options=options)
     logger().info("Added to %s (%s): %s", dataset.id, _name(dataset), summary)
     return dataset.id
-
-
-def _localize(source: str | Path, scratch: Path, options: dict[str, Any]) -> str | Path:
-    """A local path for ``source``: itself, or the folder a URL prefix was downloaded to."""
-    if not is_url(str(source)):
-        return source
-    s3 = str(source).lower().startswith("s3://")
-    result = download_prefix(str(source), scratch, **(options if s3 else {}))
-    logger().info("Downloaded %d files (%d B) from %s", result.files, result.bytes, source)
-    return scratch
 
 
 @task(name="dsops-sync-folder", **_TASK_OPTIONS)

@@ -8,15 +8,13 @@ once (dynamic task mapping): each call writes its own part.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from airflow_provider._common import optional_text, require_text, text_list
 from airflow_provider.hooks.dsops import DsopsHook
 from airflow_provider.operators.base import DsopsBaseOperator
-from dsops.remote import download_prefix, is_url
+from dsops.remote import is_url
 
 
 class AddFilesOperator(DsopsBaseOperator):
@@ -66,24 +64,22 @@ class AddFilesOperator(DsopsBaseOperator):
         sources = text_list("source", self.source, allow_empty=False)
         wildcard = text_list("wildcard", self.wildcard) or None
         dataset_path = optional_text("dataset_path", self.dataset_path) or ""
-        with tempfile.TemporaryDirectory(prefix="dsops-source-") as scratch:
-            paths = [self._localize(s, Path(scratch) / str(i)) for i, s in enumerate(sources)]
-            summary = ds.add_files(paths, dataset_path, wildcard, self.recursive)
+        summary = ds.add_files(
+            sources,
+            dataset_path,
+            wildcard,
+            self.recursive,
+            source_options=self._source_options(sources),
+        )
         self.report_changes(context, ds, "Added to", summary)
         self.push_link(context, ds.id)
         return ds.id
 
-    def _localize(self, source: str, scratch: Path) -> str:
-        """A local path for ``source``: itself, or the folder a URL was downloaded to."""
-        if not is_url(source):
-            return source
-        result = download_prefix(source, scratch, **self._source_options(source))
-        self.log.info("Downloaded %d files (%d B) from %s", result.files, result.bytes, source)
-        return str(scratch)
-
-    def _source_options(self, url: str) -> dict[str, Any]:
-        if not url.lower().startswith("s3://"):
-            return {}
+    def _source_options(self, sources: list[str]) -> dict[str, Any] | None:
+        """S3 options for URL sources (the SDK downloads them); None: the SDK's default."""
+        urls = [s for s in sources if is_url(s)]
+        if not urls or not all(u.lower().startswith("s3://") for u in urls):
+            return None
         settings = (
             DsopsHook(dsops_conn_id=self.source_conn_id).settings
             if self.source_conn_id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dsops import Dataset, Store
 from dsops.objects import SMALL_FILE_LIMIT
 from tests.helpers import random_tree, write_tree
@@ -191,3 +193,18 @@ def test_progress_callback_reports_files_and_bytes(store: Store, tmp_path: Path)
     fetch = Recorder()
     ds.get_local_copy(progress=fetch)
     assert fetch.phases["download"]["bytes"] == fetch.phases["download"]["total_bytes"] > 0
+
+
+def test_add_a_store_url_prefix_downloads_and_adds_its_objects(
+    store: Store, tmp_path: Path
+) -> None:
+    landing = write_tree(tmp_path / "landing", {"day/a.csv": "1", "day/b/c.csv": "2"})
+    (tmp_path / "empty").mkdir()
+    ds = Dataset.create(project="p", name="url", store=store)
+    summary = ds.add_files(f"file://{landing}/day", dataset_path="in")
+    assert summary.added == 2
+    assert ds.list_files() == ["in/a.csv", "in/b/c.csv"]
+    from dsops.errors import SourceNotFound
+
+    with pytest.raises(SourceNotFound, match="Nothing found under"):
+        ds.add_files(f"file://{tmp_path}/empty")
