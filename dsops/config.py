@@ -10,6 +10,7 @@ from dsops.errors import ConfigError
 ENV_STORE = "DSOPS_STORE"
 ENV_CACHE_DIR = "DSOPS_CACHE_DIR"
 ENV_CACHE_SIZE = "DSOPS_CACHE_SIZE"
+ENV_UI_URL = "DSOPS_UI_URL"
 
 DEFAULT_CACHE_SIZE = 100 * 1024**3
 
@@ -56,3 +57,21 @@ def cache_size_limit() -> int:
     """``$DSOPS_CACHE_SIZE`` in bytes, else 100 GiB."""
     configured = os.environ.get(ENV_CACHE_SIZE, "").strip()
     return parse_size(configured) if configured else DEFAULT_CACHE_SIZE
+
+
+def ui_base_url(configured: str | None = None) -> str | None:
+    """The web UI's base URL: ``configured``, else ``$DSOPS_UI_URL``; None if neither."""
+    url = (configured or os.environ.get(ENV_UI_URL, "")).strip()
+    return url.rstrip("/") or None
+
+
+def version_page(base: str | None, version_id: str) -> str | None:
+    """The web UI page of a version (``<base>/versions/<id>``), or None without a UI."""
+    return f"{base.rstrip('/')}/versions/{version_id}" if base else None
+
+
+def dataset_page(base: str | None, project: str, name: str) -> str | None:
+    """The web UI page of a dataset (``<base>/datasets/<project>/<name>``), or None."""
+    from urllib.parse import quote
+
+    return f"{base.rstrip('/')}/datasets/{quote(project)}/{quote(name)}" if base else None

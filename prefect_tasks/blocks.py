@@ -16,6 +16,7 @@ from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr
 
 import dsops
+from dsops.config import ui_base_url
 from dsops.errors import ConfigError
 
 try:  # prefect-aws is optional: when installed, a block may reuse its AwsCredentials.
@@ -23,7 +24,6 @@ try:  # prefect-aws is optional: when installed, a block may reuse its AwsCreden
 except ImportError:
     AwsCredentials = None  # type: ignore[assignment,misc]
 
-ENV_UI_URL = "DSOPS_UI_URL"
 # Where the project is published; the logo is prefect_tasks/logo.png of that repository.
 REPO_URL = "https://github.com/dsops/dsops"
 DOCS_URL = f"{REPO_URL}/blob/main/docs/PREFECT.md"
@@ -153,12 +153,6 @@ def _reveal(secret: Any) -> str | None:
     if isinstance(secret, SecretStr):
         return secret.get_secret_value() or None
     return str(secret) or None
-
-
-def ui_base_url(configured: str | None = None) -> str | None:
-    """``configured``, else ``$DSOPS_UI_URL``; without a trailing slash; None if neither."""
-    url = (configured or os.environ.get(ENV_UI_URL, "")).strip()
-    return url.rstrip("/") or None
 
 
 StoreArg = DsopsStore | dsops.Store | str | None

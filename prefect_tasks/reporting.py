@@ -6,13 +6,13 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from dsops import ChangeSummary, Dataset, VersionRecord
+from dsops.config import dataset_page, version_page
 
 try:  # asset materialization arrived in Prefect 3.4's public API
     from prefect.assets import Asset, AssetProperties, add_asset_metadata, materialize
@@ -42,12 +42,9 @@ def artifact_key(*parts: str) -> str:
 
 def ui_links(ui_url: str | None, record: VersionRecord) -> dict[str, str]:
     """UI pages of a version and of its dataset (empty without a UI base URL)."""
-    if not ui_url:
-        return {}
-    return {
-        "version": f"{ui_url}/versions/{record.id}",
-        "dataset": f"{ui_url}/datasets/{quote(record.project)}/{quote(record.name)}",
-    }
+    version = version_page(ui_url, record.id)
+    dataset = dataset_page(ui_url, record.project, record.name)
+    return {"version": version, "dataset": dataset} if version and dataset else {}
 
 
 def change_rows(counts: Mapping[str, int]) -> list[dict[str, Any]]:

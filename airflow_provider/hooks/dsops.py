@@ -16,7 +16,6 @@ embedded local store, so a DAG runs on a laptop with no setup at all.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -26,8 +25,6 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from dsops import Store, config, layout
 from dsops.errors import DsopsError
-
-ENV_UI_URL = "DSOPS_UI_URL"
 
 #: Extra keys read by the hook (the UI writes them without a prefix; older forms wrote
 #: ``extra__dsops__<key>``, which is read too).
@@ -119,7 +116,7 @@ class DsopsHook(BaseHook):
             )
         return StoreSettings(
             url=None,
-            ui_base_url=os.environ.get(ENV_UI_URL) or None,
+            ui_base_url=config.ui_base_url(),
             source=f"no connection {self.dsops_conn_id!r}",
         )
 
@@ -133,7 +130,7 @@ class DsopsHook(BaseHook):
             url=url,
             options=options,
             cache_dir=extra.get("cache_dir") or None,
-            ui_base_url=extra.get("ui_base_url") or os.environ.get(ENV_UI_URL) or None,
+            ui_base_url=config.ui_base_url(extra.get("ui_base_url")),
             source=f"connection {self.dsops_conn_id!r}",
         )
 
@@ -168,18 +165,15 @@ class DsopsHook(BaseHook):
     @property
     def ui_base_url(self) -> str | None:
         """Base URL of the dsops web UI, from the connection or ``$DSOPS_UI_URL``."""
-        url = self.settings.ui_base_url
-        return url.rstrip("/") if url else None
+        return config.ui_base_url(self.settings.ui_base_url)
 
     def version_url(self, version_id: str) -> str | None:
         """The web UI page of a version, when a UI base URL is configured."""
-        base = self.ui_base_url
-        return f"{base}/versions/{version_id}" if base else None
+        return config.version_page(self.ui_base_url, version_id)
 
     def dataset_url(self, project: str, name: str) -> str | None:
         """The web UI page of a dataset, when a UI base URL is configured."""
-        base = self.ui_base_url
-        return f"{base}/datasets/{project}/{name}" if base else None
+        return config.dataset_page(self.ui_base_url, project, name)
 
     def test_connection(self) -> tuple[bool, str]:
         """Open the store and read its format marker; never writes."""
