@@ -204,6 +204,9 @@ class FaultyStore(ObjectStore):
     def put_file_if_absent(self, key: str, path: Path) -> bool:
         return self._call("PUT", key, lambda: self.inner.put_file_if_absent(key, path))
 
+    def refresh(self, key: str, source: Path | bytes) -> None:
+        self._call("PUT", key, lambda: self.inner.refresh(key, source))
+
     def get_file(self, key: str, path: Path) -> None:
         self._call("GET", key, lambda: self.inner.get_file(key, path))
 
@@ -230,3 +233,42 @@ def exercise_store(store: ObjectStore, tmp_path: Path) -> None:
     assert (tmp_path / "dst.bin").read_bytes() == src.read_bytes()
     store.delete("k/0")
     assert not store.exists("k/0")
+
+
+class LostReplies:
+    """Every conditional PUT is applied on the server, then its reply is lost, once.
+
+    Registered below botocore's retry loop (``before-send``): the request is sent for
+    real, then a connection reset is raised, so botocore retries it and the retry meets
+    the first attempt's write (``412``). ``lost`` counts the replies dropped.
+    """
+
+    def __init__(self, client: Any) -> None:
+        import urllib3
+
+        self._http = urllib3.PoolManager()
+        self._seen: set[tuple[str, bytes]] = set()
+        self._lock = threading.Lock()
+        self.lost = 0
+        client.meta.events.register("before-send.s3", self._before_send)
+
+    def _before_send(self, request: Any, **_: Any) -> None:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        conditional = "if-none-match" in headers or "if-match" in headers
+        if request.method != "PUT" or not conditional:
+            return None
+        body = request.body
+        if hasattr(body, "read"):
+            start = body.tell()
+            body, _ = body.read(), body.seek(start)
+        if not isinstance(body, (bytes, bytearray)):
+            return None
+        marker = (str(request.url), bytes(body))
+        with self._lock:
+            if marker in self._seen:
+                return None  # the retry goes through (and is refused by our own write)
+            self._seen.add(marker)
+            self.lost += 1
+        sent = {k: v for k, v in request.headers.items() if k.lower() != "expect"}
+        self._http.request("PUT", request.url, body=bytes(body), headers=sent, retries=False)
+        raise ConnectionClosedError(endpoint_url=request.url)

@@ -7,6 +7,7 @@ fixture returning a fresh, empty store (fsspec ``tests/abstract`` / zarr ``Store
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -130,6 +131,19 @@ class StoreConformance:
 
     def test_list_of_missing_prefix_is_empty(self, store: ObjectStore) -> None:
         assert store.list_keys("does-not-exist/") == []
+
+    def test_refresh_renews_the_modified_time_and_keeps_the_bytes(
+        self, store: ObjectStore, tmp_path
+    ) -> None:  # type: ignore[no-untyped-def]
+        store.put("objects/ab/abc", b"content")
+        src = tmp_path / "abc"
+        src.write_bytes(b"content")
+        before = store.head("objects/ab/abc").modified
+        time.sleep(1.1)  # S3 reports LastModified in whole seconds
+        store.refresh("objects/ab/abc", src)
+        store.refresh("objects/ab/abc", b"content")
+        assert store.head("objects/ab/abc").modified > before or before == 0.0
+        assert store.get("objects/ab/abc") == b"content"
 
     def test_delete_removes_and_tolerates_missing(self, store: ObjectStore) -> None:
         store.put("d/x", b"1")

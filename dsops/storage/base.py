@@ -105,9 +105,38 @@ class ObjectStore(ABC):
             return False
         return True
 
+    def refresh(self, key: str, source: Path | bytes) -> None:
+        """Make the existing object ``key`` (whose bytes ``source`` holds) count as new.
+
+        Its modified time becomes now, so gc's grace period protects content a writer
+        reuses instead of uploading. The default uploads the same bytes again; backends
+        override it with something cheaper (a touch, a server-side copy).
+        """
+        if isinstance(source, bytes):
+            self.put(key, source)
+        else:
+            self.put_file(key, source)
+
     def get_file(self, key: str, path: Path) -> None:
         """Download to a local file (backends override with parallel ranged GETs)."""
         Path(path).write_bytes(self.get(key))
+
+    def _own_write(self, key: str, data: bytes) -> str | None:
+        """After a refused conditional write: the etag if ``key`` now holds ``data``.
+
+        A remote client retries a request whose reply was lost; the retry is then
+        refused because of the write the first attempt made. Every create-only document
+        dsops writes carries a fresh timestamp or is named by its content, and every
+        compare-and-swap document a new history entry, so finding exactly the bytes we
+        sent after a retried request means the write was this call's own. Backends call
+        it only where a retry may have happened (S3 reports retries; for create-only
+        writes through fsspec identical bytes are the same state either way).
+        """
+        try:
+            current, etag = self.get_with_etag(key)
+        except ObjectNotFound:
+            return None
+        return etag if current == data else None
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get(key))

@@ -248,8 +248,18 @@ class FsspecStore(RemoteStoreMixin, ObjectStore):
 
     def put_if_absent(self, key: str, data: bytes) -> str:
         self._refuse_unsafe("create-only write")
-        with self._errors(key, conflict=ObjectExists):
-            etag = self.dialect.put_if_absent(self.fs, self._path(key), data)
+        try:
+            with self._errors(key, conflict=ObjectExists):
+                etag = self.dialect.put_if_absent(self.fs, self._path(key), data)
+        except ObjectExists:
+            # The client library may have retried after our own write's reply was lost,
+            # and cannot say so: identical bytes are taken as ours (create-only keys
+            # hold a fresh timestamp or are named by content, so they are the same state).
+            # Compare-and-swap gets no such reading: two writers may send equal bytes.
+            own = self._own_write(key, data)
+            if own is None:
+                raise
+            return own
         self._stats.count("PUT", sent=len(data))
         return etag
 

@@ -175,6 +175,10 @@ class LocalStore(ObjectStore):
                 return False
         return True
 
+    def refresh(self, key: str, source: Path | bytes) -> None:
+        with self._errors(key):
+            os.utime(self._path(key))
+
     def put_if_match(self, key: str, data: bytes, etag: str) -> str:
         path = self._path(key)
         with self._errors(key), self._lock(key):

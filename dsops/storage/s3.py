@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 MiB = 1024**2
 _MAX_PARTS = 10_000
+_MAX_COPY = 5 * 1024**3  # the largest object CopyObject copies in one request
 _BODY_ATTEMPTS = 3  # botocore retries requests, not a body stream cut mid-read
 
 # Client-level keyword arguments accepted in ``**extra``; the rest go to botocore Config.
@@ -106,6 +107,18 @@ def _status(exc: bexc.ClientError) -> int:
 
 def _code(exc: bexc.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code") or "")
+
+
+def _retried(exc: BaseException) -> bool:
+    """Whether botocore sent the refused request more than once.
+
+    Only then can a refusal be caused by our own first attempt (applied, reply lost);
+    a refusal at the first attempt is always someone else's write.
+    """
+    cause = exc.__cause__
+    if not isinstance(cause, bexc.ClientError):
+        return False
+    return int(cause.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
 
 
 class S3Store(RemoteStoreMixin, ObjectStore):
@@ -398,17 +411,29 @@ class S3Store(RemoteStoreMixin, ObjectStore):
         return _etag(response["ETag"])
 
     def put_if_absent(self, key: str, data: bytes) -> str:
-        with self._errors(key, conflict=ObjectExists):
-            response = self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
-            )
+        try:
+            with self._errors(key, conflict=ObjectExists):
+                response = self.client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+                )
+        except ObjectExists as exc:
+            own = self._own_write(key, data) if _retried(exc) else None
+            if own is None:
+                raise
+            return own  # botocore retried after our own write's reply was lost
         return _etag(response["ETag"])
 
     def put_if_match(self, key: str, data: bytes, etag: str) -> str:
-        with self._errors(key):
-            response = self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, IfMatch=f'"{_etag(etag)}"'
-            )
+        try:
+            with self._errors(key):
+                response = self.client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, IfMatch=f'"{_etag(etag)}"'
+                )
+        except PreconditionFailed as exc:
+            own = self._own_write(key, data) if _retried(exc) else None
+            if own is None:
+                raise
+            return own
         return _etag(response["ETag"])
 
     def head(self, key: str) -> ObjectInfo:
@@ -453,6 +478,21 @@ class S3Store(RemoteStoreMixin, ObjectStore):
         except ObjectExists:
             return False
         return True
+
+    def refresh(self, key: str, source: Path | bytes) -> None:
+        """A server-side copy onto itself (new LastModified, no bytes sent)."""
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        if size > _MAX_COPY:
+            super().refresh(key, source)
+            return
+        full = self._key(key)
+        with self._errors(key):
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=full,
+                CopySource={"Bucket": self.bucket, "Key": full},
+                MetadataDirective="REPLACE",
+            )
 
     def get_file(self, key: str, path: Path) -> None:
         """Download with boto3's transfer manager: parallel ranged GETs for large objects."""

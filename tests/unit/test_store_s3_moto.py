@@ -294,3 +294,40 @@ def test_stats_count_requests_by_kind_and_payload_bytes(moto_endpoint: str, buck
     assert stats["bytes_received"] == 5
     store.reset_stats()
     assert store.stats["requests"] == 0
+
+
+# --- lost replies: a retried conditional write meets its own first attempt ---------------
+
+
+def test_a_retried_write_whose_first_reply_was_lost_is_recognised_as_our_own(
+    moto_endpoint: str, bucket: str, tmp_path: Path
+) -> None:
+    from dsops import Dataset, Store
+    from tests.faults import LostReplies
+    from tests.helpers import snapshot, write_tree
+
+    backend = S3Store(f"s3://{bucket}/lost", endpoint_url=moto_endpoint, **KEYS)
+    lost = LostReplies(backend.client)
+    store = Store(backend=backend, cache_dir=tmp_path / "cache")
+    assert backend.put_if_absent("once", b"mine")  # not ObjectExists: it was our write
+    etag = backend.head("once").etag
+    backend.put_if_match("once", b"mine, again", etag)
+    with pytest.raises(ObjectExists):
+        backend.put_if_absent("once", b"someone else's")  # a real conflict still is one
+
+    ds = Dataset.create(project="p", name="lost", store=store)
+    ds.add_files(write_tree(tmp_path / "src", {"a.txt": "1", "b/c.txt": "2"}))
+    first = ds.finalize(alias="prod")
+    child = Dataset.create(project="p", name="lost", parents=[first], store=store)
+    child.add_files(write_tree(tmp_path / "src2", {"d.txt": "3"}))
+    child.finalize()
+    assert child.set_alias("prod") == first  # the real previous target, not itself
+    assert Dataset.get("p/lost@prod", store=store).id == child.id
+    assert Dataset.get("p/lost@latest", store=store).version == "1.0.1"
+    fresh = Store(backend=backend, cache_dir=tmp_path / "fresh")
+    assert snapshot(Dataset.get(child.id, store=fresh).get_local_copy()) == {
+        "a.txt": b"1",
+        "b/c.txt": b"2",
+        "d.txt": b"3",
+    }
+    assert lost.lost >= 10, lost.lost
