@@ -7,6 +7,19 @@ still uploading (its part not yet written) never loses content:
 - drafts abandoned for longer than the grace period (no write for that long);
 - packs and objects that no manifest and no live draft part references;
 - semantic version claims that point at a version that never became visible.
+
+The race with writers, and how the grace period closes it. An add uploads content
+first and writes the part that names it last; in between, that content is referenced
+by nothing. Content the add uploads is new (its modified time is now), so gc leaves it
+alone for the grace period — far longer than any add. Content the add *reuses* (the
+same bytes already in the store, e.g. an orphan of a crashed add) may be old: the add
+therefore renews it (``ObjectStore.refresh``: a touch, or a server-side copy onto
+itself) before it writes its part, and gc heads each candidate again right before
+deleting it, skipping it if renewed. What is left is the instant between gc's last look
+and its delete; an add landing exactly then is caught by finalize, which checks that
+every pack and object the new rows name exists before the commit point and refuses
+with :class:`~dsops.errors.IntegrityError` ("add the files again") rather than commit
+an unreadable version.
 """
 
 from __future__ import annotations
@@ -82,12 +95,11 @@ def collect_garbage(
     for version_id in live:
         for _, table, _ in read_parts(backend, version_id):
             referenced.update(str(x) for x in pc.unique(table.column("object")).to_pylist())
+    content: list[ObjectInfo] = []
     for prefix in ("packs/", "objects/"):
         for info in backend.list(prefix):
             if info.key not in referenced and _old(info, cutoff):
-                result.objects.append(info.key)
-                result.freed_bytes += info.size
-                doomed.append(info)
+                content.append(info)
 
     for info in backend.list("names/"):
         try:
@@ -98,9 +110,25 @@ def collect_garbage(
             result.claims.append(info.key)
             doomed.append(info)
 
+    for info in content:
+        # Looked at again just before deleting: a writer that reused it since the
+        # listing has renewed it (see the module doc).
+        if dry_run or _still_old(store, info.key, cutoff):
+            result.objects.append(info.key)
+            result.freed_bytes += info.size
+            if not dry_run:
+                backend.delete(info.key)
+
     if not dry_run:
         _delete(store, (info.key for info in doomed))
     return result
+
+
+def _still_old(store: Store, key: str, cutoff: float) -> bool:
+    try:
+        return _old(store.backend.head(key), cutoff)
+    except ObjectNotFound:
+        return False
 
 
 def _delete(store: Store, keys: Iterable[str]) -> None:

@@ -54,3 +54,13 @@ def parts_prefix(version_id: str) -> str:
 
 def part_key(version_id: str, part_id: str) -> str:
     return f"drafts/{version_id}/parts/{part_id}.parquet"
+
+
+def seal_key(version_id: str) -> str:
+    """Create-only marker: finalize has begun, the draft accepts no more changes."""
+    return f"drafts/{version_id}/sealed.json"
+
+
+def sealed_parts_key(version_id: str) -> str:
+    """Create-only list of the parts a sealed draft's version is made of."""
+    return f"drafts/{version_id}/sealed-parts.json"

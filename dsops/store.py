@@ -52,7 +52,11 @@ class Store:
             cache_size if cache_size is not None else config.cache_size_limit(),
         )
         self.catalog = Catalog(self.backend)
-        self.manifests = ManifestLoader(self.backend, self.cache.manifests_dir)
+        self.manifests = ManifestLoader(
+            self.backend,
+            self.cache.manifests_dir,
+            expected_hash=lambda version_id: self.catalog.version(version_id).manifest_hash,
+        )
         self.workers = workers
         self._marked = False
         self._lock = threading.Lock()

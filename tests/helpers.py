@@ -34,3 +34,17 @@ def snapshot(folder: str | Path) -> dict[str, bytes]:
             full = Path(dirpath) / name
             result[full.relative_to(base).as_posix()] = full.read_bytes()
     return result
+
+
+def replace_manifest(store: object, version_id: str, data: bytes) -> None:
+    """Overwrite a version's manifest *and* its record's hash, as a hostile writer with
+    full access to the store could (so that checks past the hash can be exercised)."""
+    from dsops import layout
+    from dsops.hashing import hash_bytes
+    from dsops.storage import dump_json
+
+    backend = store.backend  # type: ignore[attr-defined]
+    backend.put(layout.manifest_key(version_id), data)
+    record = backend.get_json(layout.version_key(version_id))
+    record["manifest_hash"] = hash_bytes(data)
+    backend.put(layout.version_key(version_id), dump_json(record))

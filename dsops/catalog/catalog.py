@@ -63,6 +63,10 @@ class Catalog:
         self._records[version_id] = record
         return record
 
+    def remember(self, record: VersionRecord) -> None:
+        """Keep a record this process just committed (records never change)."""
+        self._records[record.id] = record
+
     def find_version(self, version_id: str) -> VersionRecord | None:
         try:
             return self.version(version_id)

@@ -98,6 +98,9 @@ class VersionRecord:
     created_at: str = ""
     finalized_at: str = ""
     manifest: str = ""
+    # BLAKE3 of the manifest file's bytes, checked on every load ("" in records written
+    # before dsops recorded it: those manifests are loaded unchecked).
+    manifest_hash: str = ""
     hash_algo: str = "blake3"
     file_count: int = 0
     total_size: int = 0

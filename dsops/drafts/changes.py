@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from dsops import layout
 from dsops.catalog import Catalog, DraftRecord
 from dsops.drafts.parts import read_parts, write_new_part
+from dsops.drafts.seal import fixed_parts, is_sealed
 from dsops.drafts.sources import LocalFile, collect, walk
 from dsops.drafts.summary import ChangeSummary
 from dsops.errors import InvalidPath, SourceNotFound, VersionImmutable
@@ -60,14 +61,24 @@ def current_view(ctx: DraftContext, draft: DraftRecord) -> tuple[pa.Table, list[
 
 
 def ensure_open(ctx: DraftContext, draft: DraftRecord) -> None:
-    if ctx.store.exists(layout.version_key(draft.id)):
-        record = ctx.catalog.version(draft.id)
+    """Refuse to change a draft that is finalized or whose finalize has begun."""
+    record = ctx.catalog.find_version(draft.id)
+    if record is not None:
         raise VersionImmutable(
             f"Version {draft.id} ({record.ref}) is finalized and cannot change: create a "
             f"child version with parents=['{draft.id}'] and change that.",
             version_id=draft.id,
             project=record.project,
             name=record.name,
+        )
+    if is_sealed(ctx.store, draft.id):
+        raise VersionImmutable(
+            f"Draft {draft.id} ({draft.project}/{draft.name}) is being finalized and accepts "
+            "no more changes: re-run finalize to complete it, then create a child version "
+            f"with parents=['{draft.id}'] for further changes.",
+            version_id=draft.id,
+            project=draft.project,
+            name=draft.name,
         )
 
 
@@ -189,10 +200,36 @@ def _commit_part(
     ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
 ) -> None:
     if table.num_rows == 0:
+        ensure_open(ctx, draft)
         return
-    write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
-    # A finalize that raced this call must not silently drop it.
-    ensure_open(ctx, draft)
+    part_id = write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
+    # A finalize that raced this call must either include the part or see it reported.
+    if not _landed(ctx, draft, part_id):
+        ctx.store.delete(layout.part_key(draft.id, part_id))
+        raise VersionImmutable(
+            f"Draft {draft.id} ({draft.project}/{draft.name}) began finalizing before this "
+            f"{op} was recorded, so the change is not in that version: make it in a child "
+            f"version with parents=['{draft.id}'].",
+            version_id=draft.id,
+            project=draft.project,
+            name=draft.name,
+        )
+
+
+def _landed(ctx: DraftContext, draft: DraftRecord, part_id: str) -> bool:
+    """Whether ``part_id`` (already written) is, or will be, part of the version.
+
+    The seal is looked at before the record: gc removes a seal only once the record
+    exists, so "no seal, then no record" means every finalize is still to list parts.
+    """
+    sealed = is_sealed(ctx.store, draft.id)
+    record = ctx.catalog.find_version(draft.id)
+    if record is not None:
+        parts = ctx.manifests.load(draft.id)[1].get("parts", [])
+        return part_id in parts
+    if not sealed:
+        return True
+    return part_id in fixed_parts(ctx.store, draft.id)
 
 
 def add_files(

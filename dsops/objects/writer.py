@@ -113,18 +113,27 @@ def store_files(
             blob = b"".join(chunks)
             key = layout.pack_key(hash_bytes(blob))
             written = 0
-            if not store.exists(key):
-                try:
+            try:
+                if not store.exists(key):
                     store.put_if_absent(key, blob)
                     written = len(blob)
-                except FileExistsError:
-                    pass  # an identical pack was written concurrently: same bytes, same key
+            except FileExistsError:
+                pass  # an identical pack was written concurrently: same bytes, same key
+            if not written:
+                # The same bytes are there (a concurrent or crashed add): renew them so
+                # gc's grace period covers them until this draft's part names them.
+                store.refresh(key, blob)
             progress.advance(len(batch), len(blob))
             return key, [(h, Location(key, o, n)) for h, o, n in placed], written
 
         def write_large(item: PendingFile) -> tuple[str, list[tuple[str, Location]], int]:
             key = layout.object_key(item.hash)
-            stored = store.put_file_if_absent(key, Path(_checked(item)))
+            source = Path(_checked(item))
+            stored = store.put_file_if_absent(key, source)
+            if not stored:
+                # Reused, maybe an old orphan: renew it so gc's grace period covers it
+                # until the part naming it is written (see dsops.gc).
+                store.refresh(key, source)
             progress.advance(1, item.size)
             return key, [(item.hash, Location(key, 0, item.size))], item.size if stored else 0
 

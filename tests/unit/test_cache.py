@@ -13,7 +13,7 @@ from dsops import Dataset, Store, layout
 from dsops.errors import IntegrityError, InvalidPath, TargetExists
 from dsops.manifest import read_manifest, write_manifest
 from dsops.storage import LocalStore
-from tests.helpers import random_tree, snapshot, write_tree
+from tests.helpers import random_tree, replace_manifest, snapshot, write_tree
 
 
 class CountingStore(LocalStore):
@@ -133,7 +133,7 @@ def test_manifest_path_escaping_the_target_is_refused_on_fetch(
     import dsops.manifest.io as mio
 
     raw = mio._to_parquet(evil, meta)
-    store.backend.put(key, raw)
+    replace_manifest(store, ds.id, raw)
     fresh = Store(store.url, cache_dir=tmp_path / "other-cache")
     with pytest.raises(InvalidPath, match="unsafe paths"):
         Dataset.get(ds.id, store=fresh).get_local_copy()

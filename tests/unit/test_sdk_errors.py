@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dsops import Dataset, Store, layout
+from dsops import Dataset, Store
 from dsops.errors import ManifestError, StoreFormatError, StoreUnavailable
-from tests.helpers import snapshot, write_tree
+from tests.helpers import replace_manifest, snapshot, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_malformed_manifest_is_reported_not_served(store: Store, tmp_path: Path)
     ds = Dataset.create(project="p", name="m", store=store)
     ds.add_files(write_tree(tmp_path / "src", {"a": "1"}))
     ds.finalize()
-    store.backend.put(layout.manifest_key(ds.id), b"not parquet at all")
+    replace_manifest(store, ds.id, b"not parquet at all")
     fresh = Store(store.url, cache_dir=tmp_path / "fresh-cache")
     with pytest.raises(ManifestError, match="dsops verify"):
         Dataset.get(ds.id, store=fresh).get_local_copy()
