@@ -29,16 +29,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dsops.errors import (
-    AccessDenied,
     ConfigError,
     MissingDependency,
     ObjectExists,
     ObjectNotFound,
     PreconditionFailed,
     StoreError,
-    StoreUnavailable,
 )
 from dsops.storage.base import ObjectInfo, ObjectStore, check_key
+from dsops.storage.errors import store_error
 from dsops.storage.fsspec_dialects import Dialect, dialect_for, modified
 from dsops.storage.remote import RemoteStoreMixin
 
@@ -156,7 +155,6 @@ class FsspecStore(RemoteStoreMixin, ObjectStore):
         self, exc: Exception, key: str | None, conflict: type[PreconditionFailed]
     ) -> StoreError | MissingDependency | None:
         """The dsops error for a backend exception, or None to let it through unchanged."""
-        where = f"{self.url}/{key}" if key else self.url
         context: dict[str, Any] = {"store": self.url, "key": key}
         if isinstance(exc, ImportError):
             return MissingDependency(
@@ -166,38 +164,18 @@ class FsspecStore(RemoteStoreMixin, ObjectStore):
             )
         kind = self.dialect.classify(exc)
         if isinstance(exc, FileExistsError) or kind == "conflict":
-            if conflict is ObjectExists:
-                return ObjectExists(f"Object {key!r} already exists in {self.url}.", **context)
-            return conflict(
-                f"Object {key!r} in {self.url} changed since it was read (compare-and-swap lost).",
-                **context,
-            )
-        if kind == "no_container" or (
-            (isinstance(exc, FileNotFoundError) or kind == "not_found")
-            and self._container_missing()
-        ):
-            container = self.root.split("/", 1)[0]
-            return StoreUnavailable(
-                f"Bucket or container {container!r} does not exist ({self.url}): create it or "
-                "check the URL.",
-                **context,
-            )
-        if isinstance(exc, FileNotFoundError) or kind == "not_found":
-            return ObjectNotFound(f"No object {key!r} in store {self.url}.", **context)
+            return store_error("conflict", conflict=conflict, **context)
+        not_found = isinstance(exc, FileNotFoundError) or kind == "not_found"
+        if kind == "no_container" or (not_found and self._container_missing()):
+            return store_error("no_container", container=self.root.split("/", 1)[0], **context)
+        if not_found:
+            return store_error("not_found", **context)
         if isinstance(exc, PermissionError) or kind == "denied":
-            return AccessDenied(
-                f"Access denied to {where}: check the credentials in the storage options (or "
-                "the environment) and that they may read, write and list there.",
-                **context,
-            )
+            return store_error("denied", **context)
         if isinstance(exc, (TimeoutError, ConnectionError)) or kind == "unavailable":
-            return StoreUnavailable(
-                f"Cannot reach the service for {where} ({type(exc).__name__}: {exc}): check "
-                "the endpoint and the network.",
-                **context,
-            )
+            return store_error("unavailable", detail=f"{type(exc).__name__}: {exc}", **context)
         if isinstance(exc, OSError):
-            return StoreError(f"Store {where} failed: {type(exc).__name__}: {exc}.", **context)
+            return store_error("failed", detail=f"{type(exc).__name__}: {exc}", **context)
         return None
 
     def _container_missing(self) -> bool:

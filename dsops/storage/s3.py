@@ -33,12 +33,10 @@ from dsops.errors import (
     AccessDenied,
     ConfigError,
     ObjectExists,
-    ObjectNotFound,
     PreconditionFailed,
-    StoreError,
-    StoreUnavailable,
 )
 from dsops.storage.base import ObjectInfo, ObjectStore, check_key
+from dsops.storage.errors import store_error
 from dsops.storage.remote import RemoteStoreMixin
 
 logger = logging.getLogger(__name__)
@@ -284,11 +282,10 @@ class S3Store(RemoteStoreMixin, ObjectStore):
     def _errors(
         self, key: str | None, conflict: type[PreconditionFailed] = PreconditionFailed
     ) -> Iterator[None]:
-        where = f"{self.url}/{key}" if key else self.url
         try:
             yield
         except bexc.ClientError as exc:
-            raise self._client_error(exc, key, where, conflict) from exc
+            raise self._client_error(exc, key, conflict) from exc
         except bexc.NoCredentialsError as exc:
             raise AccessDenied(
                 f"No AWS credentials found for {self.url}: pass access_key/secret_key or a "
@@ -298,57 +295,48 @@ class S3Store(RemoteStoreMixin, ObjectStore):
         except (bexc.PartialCredentialsError, bexc.ProfileNotFound, bexc.NoRegionError) as exc:
             raise ConfigError(f"S3 is misconfigured for {self.url}: {exc}.") from exc
         except (bexc.ConnectionError, bexc.HTTPClientError) as exc:
-            raise StoreUnavailable(
-                f"Cannot reach the S3 endpoint {self._endpoint()} for {where} "
-                f"({type(exc).__name__}, after retries): check endpoint_url / "
-                "AWS_ENDPOINT_URL and that the server is up.",
+            raise store_error(
+                "unavailable",
                 store=self.url,
+                key=key,
+                service=f"the S3 endpoint {self._endpoint()}",
+                detail=f"{type(exc).__name__}, after retries",
+                hint="check endpoint_url / AWS_ENDPOINT_URL and that the server is up",
                 endpoint=self._endpoint(),
             ) from exc
         except bexc.BotoCoreError as exc:
-            raise StoreError(f"S3 request on {where} failed: {exc}.", store=self.url) from exc
+            raise store_error("failed", store=self.url, key=key, detail=str(exc)) from exc
 
     def _client_error(
-        self,
-        exc: bexc.ClientError,
-        key: str | None,
-        where: str,
-        conflict: type[PreconditionFailed],
+        self, exc: bexc.ClientError, key: str | None, conflict: type[PreconditionFailed]
     ) -> Exception:
         code, status = _code(exc), _status(exc)
         message = str(exc.response.get("Error", {}).get("Message") or code)
-        context: dict[str, Any] = {"store": self.url, "key": key, "code": code}
+        common: dict[str, Any] = {"store": self.url, "key": key, "code": code}
         if code == "NoSuchBucket" or (code in ("404", "NotFound") and self._bucket_missing()):
-            return StoreUnavailable(
-                f"Bucket {self.bucket!r} does not exist at {self._endpoint()}: create it or "
-                f"check the URL ({self.url}).",
-                **context,
+            return store_error(
+                "no_container", container=self.bucket, detail=f"at {self._endpoint()}", **common
             )
         if code in ("PreconditionFailed", "ConditionalRequestConflict") or status == 412:
-            if conflict is ObjectExists:
-                return ObjectExists(f"Object {key!r} already exists in {self.url}.", **context)
-            return conflict(
-                f"Object {key!r} in {self.url} changed since it was read (compare-and-swap lost).",
-                **context,
-            )
+            return store_error("conflict", conflict=conflict, **common)
         if code in ("NoSuchKey", "NotFound", "404") or status == 404:
-            return ObjectNotFound(f"No object {key!r} in store {self.url}.", **context)
+            return store_error("not_found", **common)
         if code in _AUTH_HINTS or code == "AccessDenied" or status in (401, 403):
             hint = _AUTH_HINTS.get(
                 code,
                 "check that the credentials are right and allow s3:GetObject, s3:PutObject, "
                 f"s3:DeleteObject and s3:ListBucket on bucket {self.bucket!r}",
             )
-            return AccessDenied(f"Access denied to {where} ({code or status}): {hint}.", **context)
+            return store_error("denied", detail=code or str(status), hint=hint, **common)
         if status == 503 or code in ("SlowDown", "ServiceUnavailable"):
-            return StoreUnavailable(
-                f"S3 endpoint {self._endpoint()} is unavailable or throttling ({code}, "
-                f"after retries) for {where}: retry later or lower the concurrency.",
-                **context,
+            return store_error(
+                "unavailable",
+                service=f"the S3 endpoint {self._endpoint()}",
+                detail=f"{code}, after retries; it is unavailable or throttling",
+                hint="retry later or lower the concurrency",
+                **common,
             )
-        return StoreError(
-            f"S3 request on {where} failed: {code} (HTTP {status}): {message}.", **context
-        )
+        return store_error("failed", detail=f"{code} (HTTP {status}): {message}", **common)
 
     def _bucket_missing(self) -> bool:
         """Whether the bucket is known not to exist (a HEAD 404 cannot tell on its own)."""
