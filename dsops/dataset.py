@@ -7,11 +7,11 @@ import io
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 import pyarrow as pa
 
-from dsops import drafts, layout
+from dsops import drafts
 from dsops.catalog import (
     LATEST,
     DatasetRef,
@@ -28,7 +28,6 @@ from dsops.errors import ConfigError, NotFinalized, ObjectExists, VersionNotFoun
 from dsops.manifest import ManifestDiff, diff, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
-from dsops.storage import dump_json
 from dsops.store import Store
 from dsops.verify import VerifyResult, verify_version
 
@@ -139,18 +138,13 @@ class Dataset:
                 tags=tuple(tags or ()),
                 version=version,
             )
-            try:
-                opened.backend.put_if_absent(
-                    layout.draft_key(record.id), dump_json(record.to_dict())
-                )
-            except ObjectExists:
-                if key is None:
-                    raise
-                existing = opened.catalog.draft(draft_id)  # a concurrent attempt won
-                if existing is not None:
-                    return cls(opened, existing, None, created=False)
-                continue
-            return cls(opened, record, None, created=True)
+            if opened.catalog.create_draft(record) is not None:
+                return cls(opened, record, None, created=True)
+            if key is None:
+                raise ObjectExists(f"Draft {draft_id} already exists.", key=draft_id)
+            existing = opened.catalog.draft(draft_id)  # a concurrent attempt won
+            if existing is not None:
+                return cls(opened, existing, None, created=False)
         raise ConfigError(
             f"More than {_KEY_SLOTS} finalized drafts for key {key!r}: use a new key.", key=key
         )
@@ -464,14 +458,60 @@ class Dataset:
             self._store.context(), self._open_draft(), folder, dataset_path, progress
         )
 
+    @overload
     def finalize(
-        self, *, provenance: dict[str, Any] | None = None, alias: str | None = None
-    ) -> str:
-        """Commit the draft atomically and return the version id (idempotent)."""
+        self,
+        *,
+        provenance: dict[str, Any] | None = ...,
+        alias: str | None = ...,
+        skip_if_unchanged: Literal[False] = ...,
+    ) -> str: ...
+
+    @overload
+    def finalize(
+        self,
+        *,
+        provenance: dict[str, Any] | None = ...,
+        alias: str | None = ...,
+        skip_if_unchanged: bool,
+    ) -> str | None: ...
+
+    def finalize(
+        self,
+        *,
+        provenance: dict[str, Any] | None = None,
+        alias: str | None = None,
+        skip_if_unchanged: bool = False,
+    ) -> str | None:
+        """Commit the draft atomically and return the version id (idempotent).
+
+        Args:
+            provenance: What made the version (orchestrator run ids, URLs), kept in its
+                record.
+            alias: Also point ``project/name@<alias>`` at the new version.
+            skip_if_unchanged: Create no version when the draft would repeat existing
+                content: with **one parent** and no change, return that parent's id
+                (the version that already holds exactly these files); with **no
+                parent** and no file, return None. With **several parents** the merge
+                is itself new content and is always finalized. A skipped draft stays
+                open (``ds.is_final`` is False); a finalized one returns its own id.
+                So ``finalize(...) != ds.id`` tells a skip.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> first = Dataset.create("demo", "toy", store=s).finalize()
+            >>> again = Dataset.create("demo", "toy", parents=[first], store=s)
+            >>> again.finalize(skip_if_unchanged=True) == first, again.is_final
+            (True, False)
+        """
         if alias:
             check_alias(alias)
         if self._record is None:
             self.refresh()
+        repeats = skip_if_unchanged and self._record is None and len(self.parents) <= 1
+        if repeats and not self.changes().changed:
+            return self.parents[0] if self.parents else None
         draft = self._draft or DraftRecord(id=self.id, project=self.project, name=self.name)
         self._record = drafts.finalize(self._store.context(), draft, provenance, alias)
         return self._record.id

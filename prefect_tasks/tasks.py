@@ -18,7 +18,6 @@ from prefect.cache_policies import NO_CACHE
 
 from dsops import Dataset
 from dsops.events import version_event
-from dsops.keyed import create_keyed
 from dsops.remote import is_url
 from prefect_tasks import reporting
 from prefect_tasks.blocks import DsopsStore, StoreArg, resolve_store
@@ -81,14 +80,10 @@ def create_dataset(
         "description": description or "",
         "tags": tags,
     }
-    key = retry_key()
-    if key is None:
-        dataset, created = Dataset.create(project, name, parents, **arguments), True
-    else:
-        dataset, created = create_keyed(key, project, name, parents, **arguments)
+    dataset = Dataset.create(project, name, parents, key=retry_key(), **arguments)
     logger().info(
         "%s draft %s of %s/%s (parents: %s)",
-        "Created" if created else "Reopened the earlier attempt's",
+        "Created" if dataset.created else "Reopened the earlier attempt's",
         dataset.id,
         project,
         name,
@@ -196,7 +191,7 @@ def finalize_dataset(
     alias: str | None = None,
     store: StoreArg = None,
     skip_if_unchanged: bool = False,
-) -> str:
+) -> str | None:
     """Commit a draft as an immutable version and return its id.
 
     Records the Prefect flow run, task and deployment (and a link to the run) in the
@@ -210,8 +205,10 @@ def finalize_dataset(
         version_id: The draft to commit.
         alias: Also point ``project/name@<alias>`` at the new version (e.g. ``"prod"``).
         store: A DsopsStore block, a saved block's name, or a store URL.
-        skip_if_unchanged: When the draft has exactly one parent and changes nothing,
-            create no version and return the parent's id instead.
+        skip_if_unchanged: Create no version when the draft repeats existing content,
+            as ``Dataset.finalize(skip_if_unchanged=True)``: one parent and no change
+            returns the parent's id, no parent and no file returns None; a draft with
+            several parents is always finalized.
 
     Example:
         ```python
@@ -222,22 +219,17 @@ def finalize_dataset(
     resolved = resolve_store(store)
     dataset = Dataset.get(version_id, store=resolved.store)
     log = logger()
-    unchanged = (
-        skip_if_unchanged
-        and not dataset.is_final
-        and len(dataset.parents) == 1
-        and not dataset.changes().changed
+    final_id = dataset.finalize(
+        provenance=provenance(), alias=alias, skip_if_unchanged=skip_if_unchanged
     )
-    if unchanged:
-        parent = dataset.parents[0]
+    if final_id != dataset.id:
         log.info(
-            "Draft %s of %s changes nothing: no new version; returning its parent %s",
+            "Draft %s of %s changes nothing: no new version; returning %s",
             dataset.id,
             _name(dataset),
-            parent,
+            final_id or "None (no parent, no file)",
         )
-        return parent
-    final_id = dataset.finalize(provenance=provenance(), alias=alias)
+        return final_id
     record = dataset.record
     assert record is not None  # finalize() sets it
     links = reporting.ui_links(resolved.ui_url, record)

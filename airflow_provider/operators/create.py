@@ -8,7 +8,6 @@ from typing import Any
 from airflow_provider._common import optional_text, require_text, run_key, text_list
 from airflow_provider.operators.base import DsopsBaseOperator
 from dsops import Dataset
-from dsops.keyed import create_keyed
 
 
 class CreateDatasetOperator(DsopsBaseOperator):
@@ -76,13 +75,10 @@ class CreateDatasetOperator(DsopsBaseOperator):
             "version": optional_text("version", self.version),
         }
         key = run_key(context) if self.keyed else None
-        if key is None:
-            ds, created = Dataset.create(project, name, **arguments), True
-        else:
-            ds, created = create_keyed(key, project, name, **arguments)
+        ds = Dataset.create(project, name, key=key, **arguments)
         self.log.info(
             "%s draft %s of %s/%s (parents: %s)",
-            "Created" if created else "Reopened the earlier attempt's",
+            "Created" if ds.created else "Reopened the earlier attempt's",
             ds.id,
             project,
             name,

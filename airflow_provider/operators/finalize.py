@@ -32,9 +32,10 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
     Args:
         version_id: The draft to finalize (usually ``create.output`` or ``add.output``).
         alias: Also point this alias (``prod``, ``daily``…) at the new version.
-        skip_if_unchanged: When the draft changes nothing against its parents, create no
+        skip_if_unchanged: When the draft repeats existing content (one parent and no
+            change, or no parent and no file; see ``Dataset.finalize``), create no
             version: the task is skipped (no Asset event), the draft is left unfinalized
-            and nothing is deleted.
+            and nothing is deleted. A merge of several parents is always finalized.
         dsops_conn_id: Connection of type ``dsops``.
     """
 
@@ -58,13 +59,16 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
         ds = self.open_version("version_id", self.version_id)
         alias = optional_text("alias", self.alias)
         self._check_outlets(ds)
-        if self.skip_if_unchanged and not ds.is_final and not ds.changes().changed:
+        version_id = ds.finalize(
+            provenance=provenance(context), alias=alias, skip_if_unchanged=self.skip_if_unchanged
+        )
+        if version_id != ds.id:
             self.push_link(context, None)  # no version: an empty link
             raise AirflowSkipException(
-                f"Draft {ds.id} of {ds.project}/{ds.name} changes nothing against its "
-                "parents: no version created (skip_if_unchanged=True)."
+                f"Draft {ds.id} of {ds.project}/{ds.name} would repeat "
+                f"{version_id or 'nothing (no parent, no file)'}: no version created "
+                "(skip_if_unchanged=True; see Dataset.finalize)."
             )
-        version_id = ds.finalize(provenance=provenance(context), alias=alias)
         record = ds.record
         assert record is not None
         self.log.info(

@@ -79,6 +79,14 @@ class Catalog:
         except ObjectNotFound:
             return None
 
+    def create_draft(self, record: DraftRecord) -> DraftRecord | None:
+        """Write a new draft record create-only; None if a draft with its id exists."""
+        try:
+            self.store.put_if_absent(layout.draft_key(record.id), dump_json(record.to_dict()))
+        except ObjectExists:
+            return None
+        return record
+
     def versions(self, ids: Iterable[str]) -> list[VersionRecord]:
         ids = list(ids)
         with ThreadPoolExecutor(max_workers=16) as pool:

@@ -251,3 +251,25 @@ def test_create_with_a_key_reopens_the_same_draft_until_it_is_finalized(store: S
     rerun = Dataset.create(project="p", name="keyed", store=store, key="dag/run/task")
     assert rerun.created and rerun.id not in (first.id, other.id)
     assert not rerun.is_final
+
+
+def test_finalize_skip_if_unchanged_has_one_meaning_for_zero_one_and_many_parents(
+    store: Store, tmp_path: Path
+) -> None:
+    src = write_tree(tmp_path / "a", {"a.txt": "1"})
+    empty = Dataset.create(project="p", name="skip", store=store)
+    assert empty.finalize(skip_if_unchanged=True) is None  # no parent, no file
+    assert not empty.is_final
+    first = Dataset.create(project="p", name="skip", store=store)
+    first.add_files(src)
+    assert first.finalize(skip_if_unchanged=True) == first.id  # a change: finalized
+    same = Dataset.create(project="p", name="skip", parents=[first.id], store=store)
+    assert same.finalize(skip_if_unchanged=True) == first.id  # repeats its parent
+    assert not same.is_final and Dataset.get("p/skip@latest", store=store).id == first.id
+    other = Dataset.create(project="p", name="other", store=store)
+    other.add_files(write_tree(tmp_path / "b", {"b.txt": "2"}))
+    other.finalize()
+    merge = Dataset.create(project="p", name="skip", parents=[first.id, other.id], store=store)
+    assert merge.finalize(skip_if_unchanged=True) == merge.id  # a merge is new content
+    assert merge.list_files() == ["a.txt", "b.txt"]
+    assert same.finalize() == same.id  # without the flag an unchanged draft still commits
