@@ -8,29 +8,28 @@ version in the event's ``extra``; a DAG scheduled on the Asset reads it from
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult
 
 from airflow.sdk import Asset
 
-from dsops.catalog import check_project_name
+from dsops.catalog import URL_SCHEME, dataset_url, parse_dataset_url
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-SCHEME = "dsops"
+SCHEME = URL_SCHEME
 #: OpenLineage namespace of dsops datasets (the name is ``<project>/<name>``).
 OPENLINEAGE_NAMESPACE = "dsops"
 
 
 def dataset_uri(project: str, name: str) -> str:
-    """The Asset URI of ``project/name``.
+    """The Asset URI of ``project/name`` (``dsops.catalog.dataset_url``).
 
     Example:
         >>> dataset_uri("vision/cats", "train")
         'dsops://vision/cats/train'
     """
-    check_project_name(project, name)
-    return f"{SCHEME}://{project}/{name}"
+    return dataset_url(project, name)
 
 
 def create_asset(*, project: str, name: str, extra: dict[str, Any] | None = None) -> Asset:
@@ -44,19 +43,13 @@ def create_asset(*, project: str, name: str, extra: dict[str, Any] | None = None
 
 
 def parse_dataset_uri(uri: str) -> tuple[str, str]:
-    """``dsops://a/b/name`` → ``("a/b", "name")``.
+    """``dsops://a/b/name`` → ``("a/b", "name")`` (``dsops.catalog.parse_dataset_url``).
 
     Example:
         >>> parse_dataset_uri("dsops://vision/cats/train")
         ('vision/cats', 'train')
     """
-    parsed = urlsplit(uri)
-    dataset = f"{parsed.netloc}{parsed.path}".strip("/")
-    project, _, name = dataset.rpartition("/")
-    if parsed.scheme != SCHEME or not project:
-        raise ValueError(f"Not a dsops dataset URI: {uri!r}; write dsops://<project>/<name>.")
-    check_project_name(project, name)
-    return project, name
+    return parse_dataset_url(uri)
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:

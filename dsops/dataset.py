@@ -627,7 +627,7 @@ class Dataset:
             record.id,
             rows,
             patterns,
-            workers=self._store.workers or 8,
+            workers=self._store.transfer_workers,
             progress=progress,
         )
         return str(path)
@@ -649,7 +649,7 @@ class Dataset:
             rows,
             Path(target_folder),
             overwrite=overwrite,
-            workers=self._store.workers or 8,
+            workers=self._store.transfer_workers,
             progress=progress,
         )
         return str(path)

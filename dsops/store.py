@@ -15,6 +15,9 @@ from dsops.errors import ObjectExists, ObjectNotFound, StoreFormatError
 from dsops.manifest import ManifestLoader
 from dsops.storage import ObjectStore, dump_json, open_store
 
+# Transfers wait on the network and the disk more than on the CPU: more threads than cores.
+DEFAULT_TRANSFER_WORKERS = 8
+
 
 class Store:
     """Where datasets live: a local/network path, ``s3://``, ``gs://`` or ``az://`` root.
@@ -60,6 +63,11 @@ class Store:
         self.workers = workers
         self._marked = False
         self._lock = threading.Lock()
+
+    @property
+    def transfer_workers(self) -> int:
+        """Threads for transfers and materialization: ``workers``, or 8 when 0."""
+        return self.workers or DEFAULT_TRANSFER_WORKERS
 
     @classmethod
     def coerce(cls, store: Store | str | None) -> Store:

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from dsops import ChangeSummary, Dataset, VersionRecord
+from dsops.catalog import dataset_url
 from dsops.config import dataset_page, version_page
 
 try:  # asset materialization arrived in Prefect 3.4's public API
@@ -32,7 +33,7 @@ def dataset_resource_id(project: str, name: str) -> str:
 
 def dataset_asset_key(project: str, name: str) -> str:
     """The Prefect asset key of a dataset: ``dsops://<project>/<name>``."""
-    return f"dsops://{project}/{name}"
+    return dataset_url(project, name)
 
 
 def artifact_key(*parts: str) -> str:

@@ -65,9 +65,9 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
         if version_id != ds.id:
             self.push_link(context, None)  # no version: an empty link
             raise AirflowSkipException(
-                f"Draft {ds.id} of {ds.project}/{ds.name} would repeat "
-                f"{version_id or 'nothing (no parent, no file)'}: no version created "
-                "(skip_if_unchanged=True; see Dataset.finalize)."
+                f"Draft {ds.id} of {ds.project}/{ds.name} changes nothing against its "
+                f"parents (it repeats {version_id or 'nothing: no parent, no file'}): no "
+                "version created (skip_if_unchanged=True; see Dataset.finalize)."
             )
         record = ds.record
         assert record is not None

@@ -11,10 +11,18 @@ from dsops.catalog.records import (
     new_version_id,
     now_iso,
 )
-from dsops.catalog.refs import LATEST, DatasetRef, check_alias
+from dsops.catalog.refs import (
+    LATEST,
+    URL_SCHEME,
+    DatasetRef,
+    check_alias,
+    dataset_url,
+    parse_dataset_url,
+)
 
 __all__ = [
     "LATEST",
+    "URL_SCHEME",
     "AliasMove",
     "Catalog",
     "DatasetRef",
@@ -22,7 +30,9 @@ __all__ = [
     "VersionRecord",
     "check_alias",
     "check_project_name",
+    "dataset_url",
     "is_version_id",
     "new_version_id",
     "now_iso",
+    "parse_dataset_url",
 ]

@@ -13,6 +13,38 @@ from dsops.errors import ConfigError, InvalidReference
 LATEST = "latest"
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 
+#: URL scheme of datasets (Airflow Asset URIs, Prefect asset keys, ``dsops://`` paths).
+URL_SCHEME = "dsops"
+
+
+def dataset_url(project: str, name: str) -> str:
+    """The URL naming dataset ``project/name``: ``dsops://<project>/<name>``.
+
+    Example:
+        >>> dataset_url("vision/cats", "train")
+        'dsops://vision/cats/train'
+    """
+    check_project_name(project, name)
+    return f"{URL_SCHEME}://{project}/{name}"
+
+
+def parse_dataset_url(url: str) -> tuple[str, str]:
+    """``dsops://a/b/name`` → ``("a/b", "name")``; anything else is a ConfigError.
+
+    Example:
+        >>> parse_dataset_url("dsops://vision/cats/train")
+        ('vision/cats', 'train')
+    """
+    scheme, sep, rest = url.partition("://")
+    dataset = rest.split("?", 1)[0].split("#", 1)[0].strip("/")
+    project, _, name = dataset.rpartition("/")
+    if scheme != URL_SCHEME or not sep or not project:
+        raise ConfigError(
+            f"Not a dsops dataset URL: {url!r}; write dsops://<project>/<name>.", url=url
+        )
+    check_project_name(project, name)
+    return project, name
+
 
 def check_alias(alias: str) -> str:
     if not _ALIAS.match(alias) or is_semver(alias):

@@ -25,7 +25,7 @@ CHUNK = 1024 * 1024
 def fetch(store: Store, rows: pa.Table) -> None:
     """Make the content of ``rows`` present in the local cache (coalesced reads)."""
     if rows.num_rows:
-        store.cache.fetch(store.backend, rows, workers=store.workers or 8)
+        store.cache.fetch(store.backend, rows, workers=store.transfer_workers)
 
 
 def open_row(store: Store, row: pa.Table) -> BinaryIO:
