@@ -6,6 +6,7 @@ the network until a task asks it for the store.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -126,7 +127,7 @@ class DsopsStore(Block):
 
     def get_store(self) -> dsops.Store:
         """Open the store this block describes (no network access until first use)."""
-        return open_store(self.url or None, **self.store_options())
+        return shared_store(self.url or None, **self.store_options())
 
     def get_ui_url(self) -> str | None:
         """The UI base URL without a trailing slash, or None when none is configured."""
@@ -183,7 +184,7 @@ def resolve_store(store: StoreArg) -> ResolvedStore:
     if isinstance(store, dsops.Store):
         return ResolvedStore(store, ui_base_url())
     if store is None or isinstance(store, str):
-        return ResolvedStore(open_store(store.strip() if store else None), ui_base_url())
+        return ResolvedStore(shared_store(store.strip() if store else None), ui_base_url())
     raise ConfigError(
         f"store= must be a DsopsStore block, a block name or a store URL, not "
         f"{type(store).__name__}.",
@@ -192,18 +193,22 @@ def resolve_store(store: StoreArg) -> ResolvedStore:
 
 
 _ENVIRONMENT = ("DSOPS_STORE", "DSOPS_CACHE_DIR", "DSOPS_CACHE_SIZE")
-_opened: dict[tuple[Any, ...], dsops.Store] = {}
+_opened: dict[str, dsops.Store] = {}
 _opened_lock = threading.Lock()
 
 
-def open_store(url: str | None, **options: Any) -> dsops.Store:
+def shared_store(url: str | None, **options: Any) -> dsops.Store:
     """A :class:`dsops.Store`, shared by the task runs of this process.
 
     Tasks mapped over one draft run on threads of one worker; sharing the store shares its
     S3 connection pool and its local stat cache (one SQLite connection, not one per task).
-    The key includes the environment the store reads, so a changed ``DSOPS_*`` opens anew.
+    The key includes the environment the store reads, so a changed ``DSOPS_*`` opens anew;
+    it is a digest, so no credential is kept as a dictionary key.
     """
-    key = (url, *(os.environ.get(name) for name in _ENVIRONMENT), *sorted(options.items()))
+    material = repr(
+        (url, *(os.environ.get(name) for name in _ENVIRONMENT), sorted(options.items()))
+    )
+    key = hashlib.sha256(material.encode()).hexdigest()
     with _opened_lock:
         store = _opened.get(key)
         if store is None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: unit, real S3 server (SeaweedFS), Airflow DAG runs
-# and headless-Chromium UI tests in .venv, then Prefect flow runs in .venv-prefect.
+# Set up and run the whole test suite: strict type checks, then unit, real S3 server
+# (SeaweedFS), Airflow DAG runs and headless-Chromium UI tests in .venv, then Prefect flow
+# runs in .venv-prefect.
 # Extra arguments go to both pytest runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,15 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; } || exit 1
 fi
+# Types, strict (pyproject), each package in the environment that has its orchestrator.
+.venv/bin/mypy dsops airflow_provider
+types=$?
+.venv-prefect/bin/mypy prefect_tasks
+types_prefect=$?
 .venv/bin/python -m pytest --ignore=tests/prefect "$@"
 main=$?
 .venv-prefect/bin/python -m pytest tests/prefect "$@"
 prefect=$?
+echo "type checks: exit $types, prefect exit $types_prefect"
 echo "test runs: main exit $main, prefect exit $prefect"
-[ "$main" = 0 ] && [ "$prefect" = 0 ]
+[ "$types" = 0 ] && [ "$types_prefect" = 0 ] && [ "$main" = 0 ] && [ "$prefect" = 0 ]

@@ -31,7 +31,7 @@ class DatasetVersionTrigger(BaseTrigger):
         dsops_conn_id: str = DsopsHook.default_conn_name,
         poll_interval: float = 60.0,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow's is unannotated
         self.dataset = dataset
         self.newer_than = newer_than
         self.dsops_conn_id = dsops_conn_id
@@ -57,7 +57,7 @@ class DatasetVersionTrigger(BaseTrigger):
                     newer_version, store, self.dataset, self.newer_than
                 )
                 if record is not None:
-                    yield TriggerEvent(
+                    yield TriggerEvent(  # type: ignore[no-untyped-call]
                         {"status": "success", "version_id": record.id, "version": record.version}
                     )
                     return
@@ -69,4 +69,5 @@ class DatasetVersionTrigger(BaseTrigger):
                 )
                 await asyncio.sleep(self.poll_interval)
         except DsopsError as exc:
-            yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
+            message = f"{type(exc).__name__}: {exc}"
+            yield TriggerEvent({"status": "error", "message": message})  # type: ignore[no-untyped-call]

@@ -103,7 +103,7 @@ def token_for(url: str, user: str) -> str:
 
 def test_plugin_is_registered_through_the_entry_point() -> None:
     names = {ep.name: ep.value for ep in entry_points(group="airflow.plugins")}
-    assert names.get("dsops") == "dsops.ui.airflow_plugin:DsopsUIPlugin"
+    assert names.get("dsops") == "airflow_provider.plugins.ui:DsopsUIPlugin"
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 import dsops
 from dsops.errors import ConfigError
 from prefect_tasks import DsopsStore
-from prefect_tasks.blocks import LOGO_PATH, aws_credentials_options, open_store, resolve_store
+from prefect_tasks.blocks import LOGO_PATH, aws_credentials_options, resolve_store, shared_store
 
 
 class TestDsopsStoreStandards(BlockStandardTestSuite):
@@ -130,8 +130,8 @@ def test_an_unknown_block_name_says_how_to_fix_it() -> None:
 def test_stores_are_shared_per_process_until_the_environment_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = open_store(None)
-    assert open_store(None) is first
+    first = shared_store(None)
+    assert shared_store(None) is first
     monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "other-cache"))
-    assert open_store(None) is not first
+    assert shared_store(None) is not first
     assert isinstance(first, dsops.Store)

@@ -8,59 +8,31 @@ the JWT comes from the ``Authorization: Bearer`` header or the ``_token`` cookie
 Airflow's UI sets at login, and Airflow's auth manager decides.
 
 The store is that of the ``dsops_default`` connection (through the provider's
-``DsopsHook`` when it is installed), else ``$DSOPS_STORE`` or the embedded local store.
+``DsopsHook``), else ``$DSOPS_STORE`` or the embedded local store.
 It is opened on the first request, never when a scheduler or worker imports plugins.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from airflow_provider.hooks import DsopsHook
 from dsops.store import Store
-
-log = logging.getLogger(__name__)
 
 URL_PREFIX = "/dsops"
 CONN_ID = "dsops_default"
 
 
-def open_store(conn_id: str = CONN_ID) -> Store:
-    """The store of ``conn_id``; without that connection, ``$DSOPS_STORE`` or the default."""
-    try:
-        from airflow_provider.hooks import DsopsHook
-    except ImportError:
-        return _store_from_connection(conn_id)
+def connection_store(conn_id: str = CONN_ID) -> Store:
+    """The store of connection ``conn_id``, read by :class:`DsopsHook` (every field it
+    knows: keys, session token, profile, ``aws_conn_id``…); without that connection,
+    ``$DSOPS_STORE`` or the embedded local store."""
     store: Store = DsopsHook(dsops_conn_id=conn_id).store
     return store
-
-
-def _store_from_connection(conn_id: str) -> Store:
-    """Read the connection without the provider: Host (or extra ``store_url``) is the URL."""
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        log.info("No %r connection: using DSOPS_STORE or the embedded store.", conn_id)
-        return Store()
-    extra = conn.extra_dejson or {}
-    url = (extra.get("store_url") or conn.host or "").strip() or None
-    options: dict[str, Any] = {}
-    if url and url.startswith("s3://"):
-        wanted = {
-            "access_key": conn.login,
-            "secret_key": conn.password,
-            "endpoint_url": extra.get("endpoint_url"),
-            "region": extra.get("region"),
-        }
-        options = {k: v for k, v in wanted.items() if v}
-    return Store(url, cache_dir=extra.get("cache_dir") or None, **options)
 
 
 async def authenticate(request: Request) -> Response | None:
@@ -85,7 +57,7 @@ async def authenticate(request: Request) -> Response | None:
 def build_app() -> Any:
     from dsops.ui.app import create_app
 
-    return create_app(open_store, authenticate=authenticate)
+    return create_app(connection_store, authenticate=authenticate)
 
 
 class DsopsUIPlugin(AirflowPlugin):
