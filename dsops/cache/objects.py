@@ -1,17 +1,28 @@
 """The local object cache: content by hash, verified before it is admitted.
 
-Objects are written to a temporary name, hashed, made read-only and renamed into place,
-so several processes can fetch at once and nobody ever sees a partial or wrong object.
+Objects are written to a temporary name, hashed, made read-only and hard-linked into
+place create-only, so several processes can fetch at once and nobody ever sees a partial
+or wrong object. An admitted object's inode is never replaced: a process linking it into
+a view can never find it gone (``os.replace`` of a duplicate admission used to unlink the
+inode another process was linking, which failed with ``FileNotFoundError``).
+
+Reading one store object (a pack or a whole object) is serialized across processes by a
+striped ``flock`` under ``locks/``: a process that waits finds the content admitted and
+reads nothing, so concurrent cold fetches of one version read its bytes once, while
+fetches of different content proceed in parallel.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +51,7 @@ class ObjectCache:
         self.root = root
         self.objects_dir = root / "objects"
         self.tmp_dir = root / "tmp"
+        self.locks_dir = root / "locks"
 
     def path(self, digest: str) -> Path:
         return self.objects_dir / digest[:2] / digest
@@ -70,7 +82,7 @@ class ObjectCache:
             os.write(fd, data)
         finally:
             os.close(fd)
-        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
+        self._place(tmp, digest)
 
     def _tmp(self) -> str:
         return f"{self.tmp_dir}/{uuid.uuid4().hex}"
@@ -82,7 +94,32 @@ class ObjectCache:
 
     def _install(self, tmp: str, digest: str) -> None:
         os.chmod(tmp, 0o444)
-        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
+        self._place(tmp, digest)
+
+    def _place(self, tmp: str, digest: str) -> None:
+        """Link a verified temp file into place create-only; an existing copy wins."""
+        try:
+            os.link(tmp, self.path(digest))
+        except FileExistsError:
+            pass  # admitted meanwhile (same verified bytes); never replace its inode
+        finally:
+            os.unlink(tmp)
+
+    @contextmanager
+    def _reading(self, key: str) -> Iterator[None]:
+        """Hold the cross-process lock for reading store object ``key``.
+
+        Striped over 4096 lock files (so they never pile up); two unrelated objects
+        sharing a stripe only wait for each other.
+        """
+        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        stripe = hashlib.sha256(key.encode()).hexdigest()[:3]
+        fd = os.open(self.locks_dir / f"read-{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def fetch(
         self,
@@ -120,38 +157,54 @@ class ObjectCache:
         progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
         try:
 
-            def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
+            def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int, int]:
                 obj, group = job
-                if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
-                    digest = str(group[0].tag)
-                    tmp = Path(self._tmp())
-                    try:
-                        store.get_file(obj, tmp)
-                        if hash_file(tmp) != digest:
-                            raise IntegrityError(
-                                f"Object {obj} does not match its hash: the store object is "
-                                "corrupted. Run `dsops verify --deep`; it was not cached.",
-                                hash=digest,
-                                source=obj,
-                            )
-                        self._install(str(tmp), digest)
-                    finally:
-                        if tmp.exists():
-                            tmp.unlink()
-                    progress.advance(1, group[0].length)
-                    return 1, group[0].length
-                got = 0
-                for rng, data in read_ranges(store, obj, group):
-                    self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
-                    got += len(data)
-                    progress.advance(1, len(data))
-                return len(group), got
+                with self._reading(obj):
+                    # Another process may have admitted these while this one waited.
+                    present = [self.has(str(r.tag), r.length) for r in group]
+                    todo = [r for r, done in zip(group, present) if not done]
+                    if len(todo) < len(group):
+                        skipped = [r.length for r, done in zip(group, present) if done]
+                        progress.advance(len(skipped), sum(skipped))
+                    if not todo:
+                        return 0, 0, 0
+                    count, nbytes = self._read(store, obj, todo, progress)
+                    return count, nbytes, 1
 
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                for count, nbytes in pool.map(run, jobs):
+                for count, nbytes, requests in pool.map(run, jobs):
                     result.objects += count
                     result.downloaded_bytes += nbytes
-                    result.requests += 1
+                    result.requests += requests
         finally:
             progress.end()
         return result
+
+    def _read(
+        self, store: ObjectStore, obj: str, group: Sequence[ByteRange], progress: Callback
+    ) -> tuple[int, int]:
+        """Read one coalesced group from the store, verify and admit each range."""
+        if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
+            digest = str(group[0].tag)
+            tmp = Path(self._tmp())
+            try:
+                store.get_file(obj, tmp)
+                if hash_file(tmp) != digest:
+                    raise IntegrityError(
+                        f"Object {obj} does not match its hash: the store object is "
+                        "corrupted. Run `dsops verify --deep`; it was not cached.",
+                        hash=digest,
+                        source=obj,
+                    )
+                self._install(str(tmp), digest)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            progress.advance(1, group[0].length)
+            return 1, group[0].length
+        got = 0
+        for rng, data in read_ranges(store, obj, group):
+            self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
+            got += len(data)
+            progress.advance(1, len(data))
+        return len(group), got
