@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import threading
 import uuid
 from collections import defaultdict
@@ -28,11 +29,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from dsops.errors import IntegrityError
+from dsops.errors import IntegrityError, InvalidDigest
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, read_ranges
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -54,6 +57,17 @@ class ObjectCache:
         self.locks_dir = root / "locks"
 
     def path(self, digest: str) -> Path:
+        """Where content ``digest`` lives; anything but 64 lowercase hex is refused.
+
+        Manifests are validated on read already; this is the second line, so no caller
+        can ever make the cache resolve ``/etc/passwd`` or ``../..`` from a hash.
+        """
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise InvalidDigest(
+                f"{str(digest)[:80]!r} is not a content hash (64 lowercase hex characters); "
+                "refusing to look it up in the cache. The manifest that named it is invalid.",
+                digest=str(digest)[:200],
+            )
         return self.objects_dir / digest[:2] / digest
 
     def has(self, digest: str, size: int) -> bool:
