@@ -6,6 +6,11 @@ or wrong object. An admitted object's inode is never replaced: a process linking
 a view can never find it gone (``os.replace`` of a duplicate admission used to unlink the
 inode another process was linking, which failed with ``FileNotFoundError``).
 
+Each admitted object carries an admission stamp in its mtime (see :func:`stamp`): before
+an object is reused for a new view, copy or read, a ``stat`` compares size and stamp, and
+a mismatch re-hashes it (re-fetching it if wrong), so a same-size edit of a cached object
+is never served again.
+
 Reading one store object (a pack or a whole object) is serialized across processes by a
 striped ``flock`` under ``locks/``: a process that waits finds the content admitted and
 reads nothing, so concurrent cold fetches of one version read its bytes once, while
@@ -14,11 +19,13 @@ fetches of different content proceed in parallel.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import re
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -36,6 +43,28 @@ from dsops.progress import Callback
 from dsops.storage import ObjectStore
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _stamp_fraction(digest: str) -> int:
+    # A per-content sub-second part, in whole microseconds (so filesystems that keep
+    # only µs keep it) and never 0 (what coarse timestamps and most tools write).
+    return (int(digest[:8], 16) % 999_999 + 1) * 1000
+
+
+def stamp(path: str | os.PathLike[str], digest: str) -> None:
+    """Set the admission stamp: mtime = now in whole seconds + the content's fraction.
+
+    Any write to the file (through any hard link) sets a new mtime, which then fails
+    :func:`is_stamped` (but for a one-in-a-million coincidence), so a cheap ``stat``
+    tells an untouched object from one that must be re-hashed.
+    """
+    now = time.time_ns()
+    os.utime(path, ns=(now, now // 1_000_000_000 * 1_000_000_000 + _stamp_fraction(digest)))
+
+
+def is_stamped(st: os.stat_result, digest: str, size: int) -> bool:
+    """True if ``st`` is of an object of ``size`` bytes not written since admission."""
+    return st.st_size == size and st.st_mtime_ns % 1_000_000_000 == _stamp_fraction(digest)
 
 
 @dataclass
@@ -71,10 +100,39 @@ class ObjectCache:
         return self.objects_dir / digest[:2] / digest
 
     def has(self, digest: str, size: int) -> bool:
+        """True if verified content ``digest`` is present (checked cheaply, see below).
+
+        An object whose size or admission stamp changed since it was admitted (an edit
+        through a hard-linked view after ``chmod u+w``, a same-size overwrite) is
+        re-hashed: if its bytes are still right it is re-stamped, otherwise it is
+        discarded and this returns False, so the caller fetches it again.
+        """
+        path = self.path(digest)
         try:
-            return os.stat(self.path(digest)).st_size == size
+            st = os.stat(path)
         except FileNotFoundError:
             return False
+        if is_stamped(st, digest, size):
+            return True
+        return self.recheck(digest)
+
+    def recheck(self, digest: str) -> bool:
+        """Re-hash one cached object: re-stamp it if intact, discard it if not."""
+        path = self.path(digest)
+        try:
+            intact = hash_file(path) == digest
+        except FileNotFoundError:
+            return False
+        if intact:
+            stamp(path, digest)
+        else:
+            self.discard(digest)
+        return intact
+
+    def discard(self, digest: str) -> None:
+        """Remove a cached object (views keep their own links to its inode)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(digest))
 
     def _admit_bytes(self, digest: str, data: bytes | memoryview, source: str) -> None:
         if hash_bytes(data) != digest:
@@ -111,7 +169,8 @@ class ObjectCache:
         self._place(tmp, digest)
 
     def _place(self, tmp: str, digest: str) -> None:
-        """Link a verified temp file into place create-only; an existing copy wins."""
+        """Stamp and link a verified temp file into place create-only; a copy present wins."""
+        stamp(tmp, digest)
         try:
             os.link(tmp, self.path(digest))
         except FileExistsError:

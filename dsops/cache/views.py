@@ -11,14 +11,16 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 
-from dsops.cache.objects import ObjectCache
+from dsops.cache.objects import ObjectCache, is_stamped, stamp
 from dsops.errors import InvalidPath
+from dsops.hashing import hash_file
 from dsops.progress import Callback
 
 _FICLONE = 0x40049409
@@ -39,7 +41,7 @@ def _link(src: str, dst: str) -> None:
     except OSError as exc:
         if exc.errno not in (errno.EMLINK, errno.EXDEV, errno.EPERM, errno.ENOTSUP):
             raise
-        shutil.copyfile(src, dst)
+        shutil.copy2(src, dst)  # keeps the read-only mode and the admission stamp
         os.chmod(dst, 0o444)
 
 
@@ -57,6 +59,40 @@ def _clone(src: str, dst: str) -> None:
             except OSError:
                 _reflink_works = False
     shutil.copyfile(src, dst)
+
+
+def damaged_files(rows: pa.Table, target: Path) -> list[str]:
+    """Paths of a built view whose file is missing or no longer holds its content.
+
+    One ``lstat`` per file: a file whose size and admission stamp (mtime, see
+    :func:`dsops.cache.objects.stamp`) are unchanged is trusted; any other is re-hashed,
+    and re-stamped if its bytes are still right. Files the view holds beyond ``rows``
+    are not looked for.
+    """
+    root = os.path.abspath(target)
+    bad: list[str] = []
+    for path, digest, size in zip(
+        rows.column("path").to_pylist(),
+        rows.column("hash").to_pylist(),
+        rows.column("size").to_pylist(),
+    ):
+        dest = _safe_dest(root, path)
+        try:
+            st = os.lstat(dest)
+        except FileNotFoundError:
+            bad.append(path)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            bad.append(path)
+        elif size == 0:
+            if st.st_size != 0:
+                bad.append(path)
+        elif not is_stamped(st, digest, size):
+            if st.st_size == size and hash_file(dest, size) == digest:
+                stamp(dest, digest)
+            else:
+                bad.append(path)
+    return bad
 
 
 def materialize(

@@ -1,7 +1,14 @@
-"""Load immutable manifests from a store, through a local file cache and a small LRU."""
+"""Load immutable manifests from a store, through a local file cache and a small LRU.
+
+The local copy (``cache/manifests/<id>.parquet``) is never trusted blindly: a copy that
+does not parse or validate (truncated by a full disk, edited) is dropped and read again
+from the store, and with ``expected_hash`` (the BLAKE3 of the manifest file recorded in
+the version record) the bytes are checked on every load, local or downloaded.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -12,9 +19,26 @@ from typing import Any
 import pyarrow as pa
 
 from dsops import layout
-from dsops.errors import ObjectNotFound, VersionNotFound
+from dsops.errors import IntegrityError, InvalidPath, ManifestError, ObjectNotFound, VersionNotFound
+from dsops.hashing import hash_bytes
 from dsops.manifest.io import read_manifest
 from dsops.storage import ObjectStore
+
+Loaded = tuple[pa.Table, dict[str, Any]]
+
+
+def check_manifest_hash(data: bytes, expected: str | None, what: str) -> str:
+    """The BLAKE3 hex of ``data``; raises :class:`IntegrityError` if not ``expected``."""
+    digest = hash_bytes(data)
+    if expected is not None and digest != expected:
+        raise IntegrityError(
+            f"{what} does not match the hash in its version record ({digest[:16]}… instead "
+            f"of {expected[:16]}…): the manifest was damaged or replaced. Run `dsops verify` "
+            "and restore it from a backup.",
+            what=what,
+            hash=expected,
+        )
+    return digest
 
 
 class ManifestLoader:
@@ -23,44 +47,72 @@ class ManifestLoader:
     def __init__(self, store: ObjectStore, local_dir: Path | None, memory_items: int = 4) -> None:
         self.store = store
         self.local_dir = local_dir
-        self._memory: OrderedDict[str, tuple[pa.Table, dict[str, Any]]] = OrderedDict()
+        # version id → (table, metadata, BLAKE3 of the manifest bytes)
+        self._memory: OrderedDict[str, tuple[pa.Table, dict[str, Any], str]] = OrderedDict()
         self._limit = memory_items
         self._lock = threading.Lock()
 
     def _local_path(self, version_id: str) -> Path | None:
         return self.local_dir / f"{version_id}.parquet" if self.local_dir else None
 
-    def raw(self, version_id: str) -> bytes:
-        local = self._local_path(version_id)
-        if local is not None and local.exists():
-            return local.read_bytes()
+    def _download(self, version_id: str) -> bytes:
         try:
-            data = self.store.get(layout.manifest_key(version_id))
+            return self.store.get(layout.manifest_key(version_id))
         except ObjectNotFound:
             raise VersionNotFound(
                 f"The manifest of version {version_id} is missing from {self.store.url}; "
                 "the version may be incomplete or garbage-collected.",
                 version_id=version_id,
             ) from None
+
+    def raw(self, version_id: str, expected_hash: str | None = None) -> bytes:
+        """The manifest file's bytes (checked against ``expected_hash`` if given)."""
+        return self._read(version_id, expected_hash)[1]
+
+    def _read(self, version_id: str, expected_hash: str | None) -> tuple[Loaded, bytes, str]:
+        what = f"manifest of {version_id}"
+        local = self._local_path(version_id)
         if local is not None:
+            try:
+                data = local.read_bytes()
+            except FileNotFoundError:
+                pass
+            else:
+                try:
+                    digest = check_manifest_hash(data, expected_hash, f"cached {what}")
+                    return read_manifest(data, what=f"cached {what}"), data, digest
+                except (ManifestError, InvalidPath, IntegrityError):
+                    # A damaged local copy: the store holds the truth; read it again.
+                    with contextlib.suppress(FileNotFoundError):
+                        local.unlink()
+        data = self._download(version_id)
+        digest = check_manifest_hash(data, expected_hash, what)
+        loaded = read_manifest(data, what=what)
+        if local is not None:  # cached only once it parsed and validated
             local.parent.mkdir(parents=True, exist_ok=True)
             tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
             tmp.write_bytes(data)
             os.replace(tmp, local)
-        return data
+        return loaded, data, digest
 
-    def load(self, version_id: str) -> tuple[pa.Table, dict[str, Any]]:
-        """The manifest table and its lineage metadata."""
+    def load(self, version_id: str, expected_hash: str | None = None) -> Loaded:
+        """The manifest table and its lineage metadata.
+
+        ``expected_hash``: the BLAKE3 hex of the manifest file (from the version
+        record); a manifest whose bytes differ raises :class:`IntegrityError`.
+        """
         with self._lock:
             if version_id in self._memory:
-                self._memory.move_to_end(version_id)
-                return self._memory[version_id]
-        loaded = read_manifest(self.raw(version_id), what=f"manifest of {version_id}")
+                table, metadata, digest = self._memory[version_id]
+                if expected_hash is None or digest == expected_hash:
+                    self._memory.move_to_end(version_id)
+                    return table, metadata
+        loaded, _, digest = self._read(version_id, expected_hash)
         with self._lock:
-            self._memory[version_id] = loaded
+            self._memory[version_id] = (*loaded, digest)
             while len(self._memory) > self._limit:
                 self._memory.popitem(last=False)
         return loaded
 
-    def table(self, version_id: str) -> pa.Table:
-        return self.load(version_id)[0]
+    def table(self, version_id: str, expected_hash: str | None = None) -> pa.Table:
+        return self.load(version_id, expected_hash)[0]
