@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsops.cache.objects import ObjectCache, is_stamped, stamp
 from dsops.errors import InvalidPath
@@ -67,31 +68,40 @@ def damaged_files(rows: pa.Table, target: Path) -> list[str]:
     One ``lstat`` per file: a file whose size and admission stamp (mtime, see
     :func:`dsops.cache.objects.stamp`) are unchanged is trusted; any other is re-hashed,
     and re-stamped if its bytes are still right. Files the view holds beyond ``rows``
-    are not looked for.
+    are not looked for. Rows come from a validated manifest, so their paths are safe.
     """
     root = os.path.abspath(target)
+    dests = pc.binary_join_element_wise(root, rows.column("path"), "/").to_pylist()
+    hashes = rows.column("hash").to_pylist()
+    sizes = rows.column("size").to_pylist()
+    lstat, is_reg = os.lstat, stat.S_ISREG
+    suspects: list[int] = []
+    for i, dest in enumerate(dests):
+        try:
+            st = lstat(dest)
+        except FileNotFoundError:
+            suspects.append(i)
+            continue
+        size = sizes[i]
+        if (
+            not is_reg(st.st_mode)
+            or (size and not is_stamped(st, hashes[i], size))
+            or (not size and st.st_size)
+        ):
+            suspects.append(i)
     bad: list[str] = []
-    for path, digest, size in zip(
-        rows.column("path").to_pylist(),
-        rows.column("hash").to_pylist(),
-        rows.column("size").to_pylist(),
-    ):
-        dest = _safe_dest(root, path)
+    for i in suspects:
+        dest, digest, size = dests[i], hashes[i], sizes[i]
         try:
             st = os.lstat(dest)
+            intact = is_reg(st.st_mode) and st.st_size == size
+            intact = intact and (size == 0 or hash_file(dest, size) == digest)
         except FileNotFoundError:
-            bad.append(path)
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            bad.append(path)
-        elif size == 0:
-            if st.st_size != 0:
-                bad.append(path)
-        elif not is_stamped(st, digest, size):
-            if st.st_size == size and hash_file(dest, size) == digest:
-                stamp(dest, digest)
-            else:
-                bad.append(path)
+            intact = False
+        if intact and size:
+            stamp(dest, digest)
+        if not intact:
+            bad.append(str(rows.column("path")[i].as_py()))
     return bad
 
 
