@@ -128,7 +128,8 @@ class ObjectCache:
         except FileNotFoundError:
             return False
         if intact:
-            stamp(path, digest)
+            with contextlib.suppress(PermissionError):  # another user's object: re-hash again
+                stamp(path, digest)
         else:
             self.discard(digest)
         return intact

@@ -7,6 +7,7 @@ touches the cache. Every destination is checked to stay inside the target folder
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -99,7 +100,8 @@ def damaged_files(rows: pa.Table, target: Path) -> list[str]:
         except FileNotFoundError:
             intact = False
         if intact and size:
-            stamp(dest, digest)
+            with contextlib.suppress(PermissionError):  # not ours: checked again next time
+                stamp(dest, digest)
         if not intact:
             bad.append(str(rows.column("path")[i].as_py()))
     return bad
