@@ -770,6 +770,9 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
     result = ds.verify(deep=deep)
     problems = [f"missing    {p}" for p in result["missing"]]
     problems += [f"corrupted  {p}" for p in result["corrupted"]]
+    problems += [
+        f"cache      {p} (local copy damaged; discarded)" for p in result["cache_corrupted"]
+    ]
     checked = (
         f"{plural(result['files'], 'file')} in {plural(result['objects'], 'object')}"
         f"{' (content re-hashed)' if deep else ''}"
@@ -777,6 +780,12 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
     # A plain dict: json.dumps(indent=…) writes a falsy dict subclass as {}.
     document = dict(result)
     settings.emit(document, "\n".join(problems) if problems else f"OK {ds.ref}: {checked}")
+    if not result["ok"] and not result["missing"] and not result["corrupted"]:
+        raise OperationFailed(
+            f"{ds.ref}: the store is intact, but {len(result['cache_corrupted'])} file(s) "
+            "in the local cache held wrong bytes (edited through a view?). They were "
+            "discarded and will be fetched again on next use; run verify again to confirm."
+        )
     if not result["ok"]:
         raise OperationFailed(
             f"{ds.ref} failed verification: {len(result['missing'])} missing, "

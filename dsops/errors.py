@@ -110,8 +110,16 @@ class IntegrityError(DsopsError, ValueError):
     """Stored bytes do not match their recorded hash (a corrupted object)."""
 
 
+class InvalidDigest(DsopsError, ValueError):
+    """A content hash is not in its algorithm's hex form (64 lowercase hex for BLAKE3)."""
+
+
 class ManifestError(DsopsError, ValueError):
     """A manifest or draft part is malformed."""
+
+
+class InvalidManifest(ManifestError):
+    """A manifest row is unsafe or inconsistent (bad hash, object key, range, duplicate)."""
 
 
 class TargetExists(DsopsError, FileExistsError):
@@ -133,6 +141,8 @@ __all__ = [
     "DsopsError",
     "FileChangedError",
     "IntegrityError",
+    "InvalidDigest",
+    "InvalidManifest",
     "InvalidPath",
     "InvalidReference",
     "ManifestError",

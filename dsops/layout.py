@@ -8,6 +8,10 @@ from __future__ import annotations
 FORMAT_VERSION = 1
 MARKER = "dsops.json"
 
+# Limits a manifest row is checked against (see "Manifest validation" in FORMAT.md).
+MAX_PACK_SIZE = 64 * 1024 * 1024
+MAX_OBJECT_SIZE = 1 << 50  # 1 PiB: a larger recorded size is corruption, not a file
+
 
 def object_key(digest: str) -> str:
     return f"objects/{digest[:2]}/{digest}"

@@ -12,8 +12,9 @@ import pyarrow.compute as pc
 
 from dsops.errors import InvalidPath
 
-# A path is unsafe if absolute, has an empty, "." or ".." segment, a backslash or a NUL.
-_UNSAFE = r"(^/)|(^$)|(//)|(/$)|((^|/)\.\.?(/|$))|\\|\x00"
+# A path is unsafe if absolute, has an empty, "." or ".." segment, a backslash or a NUL,
+# or starts with a drive letter (``C:/x`` is absolute on Windows, ``C:x`` drive-relative).
+_UNSAFE = r"(^/)|(^$)|(//)|(/$)|((^|/)\.\.?(/|$))|\\|\x00|(^[A-Za-z]:)"
 
 
 def normalize_dataset_path(path: str | None) -> str:
@@ -57,8 +58,8 @@ def check_paths(paths: pa.Array | pa.ChunkedArray, where: str) -> None:
     bad = unsafe_paths(paths)
     if bad:
         raise InvalidPath(
-            f"{where} holds unsafe paths {bad} (absolute, '..' or empty segments); "
-            "refusing to use it. The store may be corrupted or tampered with.",
+            f"{where} holds unsafe paths {bad} (absolute, drive letter, '..' or empty "
+            "segments); refusing to use it. The store may be corrupted or tampered with.",
             paths=bad,
         )
 

@@ -29,6 +29,9 @@ class VerifyResult:
     deep: bool
     missing: tuple[str, ...] = ()
     corrupted: tuple[str, ...] = ()
+    # ``deep`` only: files whose bytes in the local cache (objects or views) were wrong;
+    # they were discarded and are fetched again on next use.
+    cache_corrupted: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.ok
@@ -37,6 +40,7 @@ class VerifyResult:
         data = asdict(self)
         data["missing"] = list(self.missing)
         data["corrupted"] = list(self.corrupted)
+        data["cache_corrupted"] = list(self.cache_corrupted)
         return data
 
     def keys(self) -> list[str]:
@@ -47,7 +51,7 @@ class VerifyResult:
 
 
 def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> VerifyResult:
-    """Check every row's object (and, with ``deep``, its bytes)."""
+    """Check every row's object (and, with ``deep``, its bytes and the local cache's)."""
     backend = store.backend
     objects: dict[str, list[ByteRange]] = defaultdict(list)
     for path, digest, obj, offset, length in zip(
@@ -85,12 +89,14 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
         for lost, bad in pool.map(check, objects.items()):
             missing.extend(lost)
             corrupted.extend(bad)
+    cached = store.cache.damaged_content(version_id, table) if deep else []
     return VerifyResult(
-        ok=not missing and not corrupted,
+        ok=not missing and not corrupted and not cached,
         version_id=version_id,
         files=table.num_rows,
         objects=len(objects),
         deep=deep,
         missing=tuple(sorted(missing)),
         corrupted=tuple(sorted(corrupted)),
+        cache_corrupted=tuple(cached),
     )

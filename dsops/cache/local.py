@@ -11,6 +11,7 @@ Layout under the cache root (``$DSOPS_CACHE_DIR``)::
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -26,8 +27,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from dsops.cache.audit import damaged_cache_content
 from dsops.cache.objects import FetchResult, ObjectCache
-from dsops.cache.views import materialize
+from dsops.cache.views import damaged_files, materialize
 from dsops.errors import TargetExists
 from dsops.hashing import StatCache
 from dsops.progress import Callback
@@ -109,9 +111,14 @@ class LocalCache:
         name = self.view_name(version_id, include)
         path = self.views_dir / name
         if path.is_dir():
-            self._hold_view(name)
-            os.utime(path)
-            return path
+            if not damaged_files(rows, path):
+                self._hold_view(name)
+                os.utime(path)
+                return path
+            # An edited or deleted file: retire the whole view and build it again (the
+            # fetch below re-hashes any cache object whose stamp changed with it).
+            with contextlib.suppress(FileNotFoundError):
+                _remove_tree(path)
         with self._locked("fetch.lock", fcntl.LOCK_SH):
             self.objects.fetch(store, rows, workers=workers, progress=progress)
             self.views_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +176,18 @@ class LocalCache:
                     shutil.rmtree(tmp, ignore_errors=True)
         self.evict_if_needed()
         return target
+
+    def damaged_content(self, version_id: str, rows: pa.Table) -> list[str]:
+        """Re-hash the cached content of ``rows`` (objects and the version's views).
+
+        Returns the paths whose cached bytes are wrong; their objects are discarded and
+        the views holding them removed, so the next fetch downloads them again.
+        """
+        bad, views = damaged_cache_content(self.objects, self.views_dir, version_id, rows)
+        for view in views:
+            with contextlib.suppress(FileNotFoundError):
+                _remove_tree(view)
+        return bad
 
     def fetch(self, store: ObjectStore, rows: pa.Table, **kwargs: object) -> FetchResult:
         with self._locked("fetch.lock", fcntl.LOCK_SH):

@@ -1,27 +1,74 @@
 """The local object cache: content by hash, verified before it is admitted.
 
-Objects are written to a temporary name, hashed, made read-only and renamed into place,
-so several processes can fetch at once and nobody ever sees a partial or wrong object.
+Objects are written to a temporary name, hashed, made read-only and hard-linked into
+place create-only, so several processes can fetch at once and nobody ever sees a partial
+or wrong object. An admitted object's inode is never replaced: a process linking it into
+a view can never find it gone (``os.replace`` of a duplicate admission used to unlink the
+inode another process was linking, which failed with ``FileNotFoundError``).
+
+Each admitted object carries an admission stamp in its mtime (see :func:`stamp`): before
+an object is reused for a new view, copy or read, a ``stat`` compares size and stamp, and
+a mismatch re-hashes it (re-fetching it if wrong), so a same-size edit of a cached object
+is never served again.
+
+Reading one store object (a pack or a whole object) is serialized across processes by a
+striped ``flock`` under ``locks/``: a process that waits finds the content admitted and
+reads nothing, so concurrent cold fetches of one version read its bytes once, while
+fetches of different content proceed in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
+import re
 import threading
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from dsops.errors import IntegrityError
+from dsops.errors import IntegrityError, InvalidDigest
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, read_ranges
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _stamp_fraction(digest: str) -> int:
+    # A per-content sub-second part, in whole microseconds (so filesystems that keep
+    # only µs keep it) and never 0 (what coarse timestamps and most tools write).
+    # Inlined in is_stamped, which runs once per file of a view.
+    return (int(digest[:8], 16) % 999_999 + 1) * 1000
+
+
+def stamp(path: str | os.PathLike[str], digest: str) -> None:
+    """Set the admission stamp: mtime = now in whole seconds + the content's fraction.
+
+    Any write to the file (through any hard link) sets a new mtime, which then fails
+    :func:`is_stamped` (but for a one-in-a-million coincidence), so a cheap ``stat``
+    tells an untouched object from one that must be re-hashed.
+    """
+    now = time.time_ns()
+    os.utime(path, ns=(now, now // 1_000_000_000 * 1_000_000_000 + _stamp_fraction(digest)))
+
+
+def is_stamped(st: os.stat_result, digest: str, size: int) -> bool:
+    """True if ``st`` is of an object of ``size`` bytes not written since admission."""
+    return (
+        st.st_size == size
+        and st.st_mtime_ns % 1_000_000_000 == (int(digest[:8], 16) % 999_999 + 1) * 1000
+    )
 
 
 @dataclass
@@ -40,15 +87,57 @@ class ObjectCache:
         self.root = root
         self.objects_dir = root / "objects"
         self.tmp_dir = root / "tmp"
+        self.locks_dir = root / "locks"
 
     def path(self, digest: str) -> Path:
+        """Where content ``digest`` lives; anything but 64 lowercase hex is refused.
+
+        Manifests are validated on read already; this is the second line, so no caller
+        can ever make the cache resolve ``/etc/passwd`` or ``../..`` from a hash.
+        """
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise InvalidDigest(
+                f"{str(digest)[:80]!r} is not a content hash (64 lowercase hex characters); "
+                "refusing to look it up in the cache. The manifest that named it is invalid.",
+                digest=str(digest)[:200],
+            )
         return self.objects_dir / digest[:2] / digest
 
     def has(self, digest: str, size: int) -> bool:
+        """True if verified content ``digest`` is present (checked cheaply, see below).
+
+        An object whose size or admission stamp changed since it was admitted (an edit
+        through a hard-linked view after ``chmod u+w``, a same-size overwrite) is
+        re-hashed: if its bytes are still right it is re-stamped, otherwise it is
+        discarded and this returns False, so the caller fetches it again.
+        """
+        path = self.path(digest)
         try:
-            return os.stat(self.path(digest)).st_size == size
+            st = os.stat(path)
         except FileNotFoundError:
             return False
+        if is_stamped(st, digest, size):
+            return True
+        return self.recheck(digest)
+
+    def recheck(self, digest: str) -> bool:
+        """Re-hash one cached object: re-stamp it if intact, discard it if not."""
+        path = self.path(digest)
+        try:
+            intact = hash_file(path) == digest
+        except FileNotFoundError:
+            return False
+        if intact:
+            with contextlib.suppress(PermissionError):  # another user's object: re-hash again
+                stamp(path, digest)
+        else:
+            self.discard(digest)
+        return intact
+
+    def discard(self, digest: str) -> None:
+        """Remove a cached object (views keep their own links to its inode)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(digest))
 
     def _admit_bytes(self, digest: str, data: bytes | memoryview, source: str) -> None:
         if hash_bytes(data) != digest:
@@ -70,7 +159,7 @@ class ObjectCache:
             os.write(fd, data)
         finally:
             os.close(fd)
-        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
+        self._place(tmp, digest)
 
     def _tmp(self) -> str:
         return f"{self.tmp_dir}/{uuid.uuid4().hex}"
@@ -82,7 +171,33 @@ class ObjectCache:
 
     def _install(self, tmp: str, digest: str) -> None:
         os.chmod(tmp, 0o444)
-        os.replace(tmp, f"{self.objects_dir}/{digest[:2]}/{digest}")
+        self._place(tmp, digest)
+
+    def _place(self, tmp: str, digest: str) -> None:
+        """Stamp and link a verified temp file into place create-only; a copy present wins."""
+        stamp(tmp, digest)
+        try:
+            os.link(tmp, self.path(digest))
+        except FileExistsError:
+            pass  # admitted meanwhile (same verified bytes); never replace its inode
+        finally:
+            os.unlink(tmp)
+
+    @contextmanager
+    def _reading(self, key: str) -> Iterator[None]:
+        """Hold the cross-process lock for reading store object ``key``.
+
+        Striped over 4096 lock files (so they never pile up); two unrelated objects
+        sharing a stripe only wait for each other.
+        """
+        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        stripe = hashlib.sha256(key.encode()).hexdigest()[:3]
+        fd = os.open(self.locks_dir / f"read-{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def fetch(
         self,
@@ -120,38 +235,54 @@ class ObjectCache:
         progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
         try:
 
-            def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int]:
+            def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int, int]:
                 obj, group = job
-                if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
-                    digest = str(group[0].tag)
-                    tmp = Path(self._tmp())
-                    try:
-                        store.get_file(obj, tmp)
-                        if hash_file(tmp) != digest:
-                            raise IntegrityError(
-                                f"Object {obj} does not match its hash: the store object is "
-                                "corrupted. Run `dsops verify --deep`; it was not cached.",
-                                hash=digest,
-                                source=obj,
-                            )
-                        self._install(str(tmp), digest)
-                    finally:
-                        if tmp.exists():
-                            tmp.unlink()
-                    progress.advance(1, group[0].length)
-                    return 1, group[0].length
-                got = 0
-                for rng, data in read_ranges(store, obj, group):
-                    self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
-                    got += len(data)
-                    progress.advance(1, len(data))
-                return len(group), got
+                with self._reading(obj):
+                    # Another process may have admitted these while this one waited.
+                    present = [self.has(str(r.tag), r.length) for r in group]
+                    todo = [r for r, done in zip(group, present) if not done]
+                    if len(todo) < len(group):
+                        skipped = [r.length for r, done in zip(group, present) if done]
+                        progress.advance(len(skipped), sum(skipped))
+                    if not todo:
+                        return 0, 0, 0
+                    count, nbytes = self._read(store, obj, todo, progress)
+                    return count, nbytes, 1
 
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                for count, nbytes in pool.map(run, jobs):
+                for count, nbytes, requests in pool.map(run, jobs):
                     result.objects += count
                     result.downloaded_bytes += nbytes
-                    result.requests += 1
+                    result.requests += requests
         finally:
             progress.end()
         return result
+
+    def _read(
+        self, store: ObjectStore, obj: str, group: Sequence[ByteRange], progress: Callback
+    ) -> tuple[int, int]:
+        """Read one coalesced group from the store, verify and admit each range."""
+        if len(group) == 1 and group[0].offset == 0 and obj.startswith("objects/"):
+            digest = str(group[0].tag)
+            tmp = Path(self._tmp())
+            try:
+                store.get_file(obj, tmp)
+                if hash_file(tmp) != digest:
+                    raise IntegrityError(
+                        f"Object {obj} does not match its hash: the store object is "
+                        "corrupted. Run `dsops verify --deep`; it was not cached.",
+                        hash=digest,
+                        source=obj,
+                    )
+                self._install(str(tmp), digest)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            progress.advance(1, group[0].length)
+            return 1, group[0].length
+        got = 0
+        for rng, data in read_ranges(store, obj, group):
+            self._admit_bytes(str(rng.tag), data, f"{store.url}/{obj}")
+            got += len(data)
+            progress.advance(1, len(data))
+        return len(group), got

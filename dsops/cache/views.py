@@ -7,18 +7,22 @@ touches the cache. Every destination is checked to stay inside the target folder
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from dsops.cache.objects import ObjectCache
+from dsops.cache.objects import ObjectCache, is_stamped, stamp
 from dsops.errors import InvalidPath
+from dsops.hashing import hash_file
 from dsops.progress import Callback
 
 _FICLONE = 0x40049409
@@ -39,7 +43,7 @@ def _link(src: str, dst: str) -> None:
     except OSError as exc:
         if exc.errno not in (errno.EMLINK, errno.EXDEV, errno.EPERM, errno.ENOTSUP):
             raise
-        shutil.copyfile(src, dst)
+        shutil.copy2(src, dst)  # keeps the read-only mode and the admission stamp
         os.chmod(dst, 0o444)
 
 
@@ -57,6 +61,50 @@ def _clone(src: str, dst: str) -> None:
             except OSError:
                 _reflink_works = False
     shutil.copyfile(src, dst)
+
+
+def damaged_files(rows: pa.Table, target: Path) -> list[str]:
+    """Paths of a built view whose file is missing or no longer holds its content.
+
+    One ``lstat`` per file: a file whose size and admission stamp (mtime, see
+    :func:`dsops.cache.objects.stamp`) are unchanged is trusted; any other is re-hashed,
+    and re-stamped if its bytes are still right. Files the view holds beyond ``rows``
+    are not looked for. Rows come from a validated manifest, so their paths are safe.
+    """
+    root = os.path.abspath(target)
+    dests = pc.binary_join_element_wise(root, rows.column("path"), "/").to_pylist()
+    hashes = rows.column("hash").to_pylist()
+    sizes = rows.column("size").to_pylist()
+    lstat, is_reg = os.lstat, stat.S_ISREG
+    suspects: list[int] = []
+    for i, dest in enumerate(dests):
+        try:
+            st = lstat(dest)
+        except FileNotFoundError:
+            suspects.append(i)
+            continue
+        size = sizes[i]
+        if (
+            not is_reg(st.st_mode)
+            or (size and not is_stamped(st, hashes[i], size))
+            or (not size and st.st_size)
+        ):
+            suspects.append(i)
+    bad: list[str] = []
+    for i in suspects:
+        dest, digest, size = dests[i], hashes[i], sizes[i]
+        try:
+            st = os.lstat(dest)
+            intact = is_reg(st.st_mode) and st.st_size == size
+            intact = intact and (size == 0 or hash_file(dest, size) == digest)
+        except FileNotFoundError:
+            intact = False
+        if intact and size:
+            with contextlib.suppress(PermissionError):  # not ours: checked again next time
+                stamp(dest, digest)
+        if not intact:
+            bad.append(str(rows.column("path")[i].as_py()))
+    return bad
 
 
 def materialize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 
 from dsops.errors import ManifestError
 from dsops.manifest.schema import MANIFEST_SCHEMA, PART_SCHEMA
-from dsops.paths import check_paths
+from dsops.manifest.validate import validate_manifest, validate_part
 
 _META_KEY = b"dsops"
 FORMAT_METADATA_VERSION = 1
@@ -26,9 +27,14 @@ def _to_parquet(table: pa.Table, metadata: dict[str, Any]) -> bytes:
     return sink.getvalue()
 
 
-def _from_parquet(data: bytes, schema: pa.Schema, what: str) -> tuple[pa.Table, dict[str, Any]]:
+def _from_parquet(
+    data: bytes, schema: pa.Schema, what: str, validate: Callable[[pa.Table, str], None]
+) -> tuple[pa.Table, dict[str, Any]]:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        # Single-threaded: a read through Arrow's CPU pool leaves its native threads
+        # running, and about 1 process in 30 then aborts at exit with "terminate called
+        # without an active exception" (apache/arrow#34314).
+        table = pq.read_table(pa.BufferReader(data), use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise ManifestError(
             f"{what} is not a readable Parquet file ({exc}); the store object may be "
@@ -50,25 +56,29 @@ def _from_parquet(data: bytes, schema: pa.Schema, what: str) -> tuple[pa.Table, 
         table = table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise ManifestError(f"{what} has columns of the wrong type: {exc}.", what=what) from exc
-    check_paths(table.column("path"), what)
+    validate(table, what)
     return table, metadata
 
 
 def write_manifest(table: pa.Table, metadata: dict[str, Any]) -> bytes:
-    """Serialize a manifest (already sorted by path) with lineage metadata."""
-    check_paths(table.column("path"), "manifest")
+    """Serialize a valid manifest (already sorted by path) with lineage metadata.
+
+    An invalid row (see :func:`validate_manifest`) raises before anything is written.
+    """
+    what = f"manifest of {metadata['id']}" if metadata.get("id") else "manifest"
+    validate_manifest(table, what)
     return _to_parquet(table.cast(MANIFEST_SCHEMA), metadata)
 
 
 def read_manifest(data: bytes, what: str = "manifest") -> tuple[pa.Table, dict[str, Any]]:
-    """Parse and validate a manifest; unsafe paths raise :class:`InvalidPath`."""
-    return _from_parquet(data, MANIFEST_SCHEMA, what)
+    """Parse and validate a manifest: :class:`InvalidPath` / :class:`InvalidManifest`."""
+    return _from_parquet(data, MANIFEST_SCHEMA, what, validate_manifest)
 
 
 def write_part(table: pa.Table, metadata: dict[str, Any]) -> bytes:
-    check_paths(table.column("path"), "draft part")
+    validate_part(table, "draft part")
     return _to_parquet(table.cast(PART_SCHEMA), metadata)
 
 
 def read_part(data: bytes, what: str = "draft part") -> tuple[pa.Table, dict[str, Any]]:
-    return _from_parquet(data, PART_SCHEMA, what)
+    return _from_parquet(data, PART_SCHEMA, what, validate_part)

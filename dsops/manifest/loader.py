@@ -1,12 +1,15 @@
 """Load immutable manifests from a store, through a local file cache and a small LRU.
 
-Every load is checked against the manifest hash its version record carries (given by
-``expected_hash``): a local copy that does not match is dropped and read again from the
-store; a store object that does not match is refused with :class:`IntegrityError`.
+The local copy (``cache/manifests/<id>.parquet``) is never trusted blindly: a copy that
+does not parse or validate (truncated by a full disk, edited) is dropped and read again
+from the store, and the bytes are checked on every load, local or downloaded, against
+the BLAKE3 of the manifest file that the version record carries (``expected_hash``, or
+the loader's resolver of it; an empty hash — a record that predates it — is not checked).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -18,10 +21,26 @@ from typing import Any
 import pyarrow as pa
 
 from dsops import layout
-from dsops.errors import IntegrityError, ManifestError, ObjectNotFound, VersionNotFound
+from dsops.errors import IntegrityError, InvalidPath, ManifestError, ObjectNotFound, VersionNotFound
 from dsops.hashing import hash_bytes
 from dsops.manifest.io import read_manifest
 from dsops.storage import ObjectStore
+
+Loaded = tuple[pa.Table, dict[str, Any]]
+
+
+def check_manifest_hash(data: bytes, expected: str | None, what: str) -> str:
+    """The BLAKE3 hex of ``data``; raises :class:`IntegrityError` if not ``expected``."""
+    digest = hash_bytes(data)
+    if expected and digest != expected:
+        raise IntegrityError(
+            f"{what} does not match the hash in its version record ({digest[:16]}… instead "
+            f"of {expected[:16]}…): the manifest was damaged or replaced. Run `dsops verify` "
+            "and restore it from a backup.",
+            what=what,
+            hash=expected,
+        )
+    return digest
 
 
 class ManifestLoader:
@@ -35,19 +54,38 @@ class ManifestLoader:
         expected_hash: Callable[[str], str] | None = None,
     ) -> None:
         self.store = store
+        # version id → the manifest hash its record carries, used when a call gives none.
+        self._expected = expected_hash
         self.local_dir = local_dir
-        self._memory: OrderedDict[str, tuple[pa.Table, dict[str, Any]]] = OrderedDict()
+        # version id → (table, metadata, BLAKE3 of the manifest bytes)
+        self._memory: OrderedDict[str, tuple[pa.Table, dict[str, Any], str]] = OrderedDict()
         self._limit = memory_items
         self._lock = threading.Lock()
-        # version id -> BLAKE3 of its manifest bytes ("" when the record predates it).
-        self._expected = expected_hash
 
     def _local_path(self, version_id: str) -> Path | None:
         return self.local_dir / f"{version_id}.parquet" if self.local_dir else None
 
-    def raw(self, version_id: str) -> bytes:
-        """The manifest file's bytes, verified against the version record's hash."""
-        want = self._expected(version_id) if self._expected is not None else ""
+    def _download(self, version_id: str) -> bytes:
+        try:
+            return self.store.get(layout.manifest_key(version_id))
+        except ObjectNotFound:
+            raise VersionNotFound(
+                f"The manifest of version {version_id} is missing from {self.store.url}; "
+                "the version may be incomplete or garbage-collected.",
+                version_id=version_id,
+            ) from None
+
+    def _want(self, version_id: str, given: str | None) -> str | None:
+        if given is None and self._expected is not None:
+            return self._expected(version_id) or None
+        return given or None
+
+    def raw(self, version_id: str, expected_hash: str | None = None) -> bytes:
+        """The manifest file's bytes, checked against its record's hash."""
+        return self._read(version_id, self._want(version_id, expected_hash))[1]
+
+    def _read(self, version_id: str, expected_hash: str | None) -> tuple[Loaded, bytes, str]:
+        what = f"manifest of {version_id}"
         local = self._local_path(version_id)
         if local is not None:
             try:
@@ -55,53 +93,42 @@ class ManifestLoader:
             except FileNotFoundError:
                 pass
             else:
-                if not want or hash_bytes(data) == want:
-                    return data
-                local.unlink(missing_ok=True)  # a damaged local copy: fetch it again
-        try:
-            data = self.store.get(layout.manifest_key(version_id))
-        except ObjectNotFound:
-            raise VersionNotFound(
-                f"The manifest of version {version_id} is missing from {self.store.url}; "
-                "the version may be incomplete or garbage-collected.",
-                version_id=version_id,
-            ) from None
-        if want and hash_bytes(data) != want:
-            raise IntegrityError(
-                f"The manifest of version {version_id} in {self.store.url} does not match "
-                "the hash in its version record: the store object was damaged or changed. "
-                f"Restore manifests/{version_id}.parquet from a backup; it was not used.",
-                version_id=version_id,
-                key=layout.manifest_key(version_id),
-            )
-        if local is not None:
+                try:
+                    digest = check_manifest_hash(data, expected_hash, f"cached {what}")
+                    return read_manifest(data, what=f"cached {what}"), data, digest
+                except (ManifestError, InvalidPath, IntegrityError):
+                    # A damaged local copy: the store holds the truth; read it again.
+                    with contextlib.suppress(FileNotFoundError):
+                        local.unlink()
+        data = self._download(version_id)
+        digest = check_manifest_hash(data, expected_hash, what)
+        loaded = read_manifest(data, what=what)
+        if local is not None:  # cached only once it parsed and validated
             local.parent.mkdir(parents=True, exist_ok=True)
             tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
             tmp.write_bytes(data)
             os.replace(tmp, local)
-        return data
+        return loaded, data, digest
 
-    def load(self, version_id: str) -> tuple[pa.Table, dict[str, Any]]:
-        """The manifest table and its lineage metadata."""
+    def load(self, version_id: str, expected_hash: str | None = None) -> Loaded:
+        """The manifest table and its lineage metadata.
+
+        ``expected_hash``: the BLAKE3 hex of the manifest file (from the version
+        record); a manifest whose bytes differ raises :class:`IntegrityError`.
+        """
+        expected_hash = self._want(version_id, expected_hash)
         with self._lock:
             if version_id in self._memory:
-                self._memory.move_to_end(version_id)
-                return self._memory[version_id]
-        what = f"manifest of {version_id}"
-        try:
-            loaded = read_manifest(self.raw(version_id), what=what)
-        except ManifestError:
-            # Unchecked (old record) and unreadable: a local copy may be truncated.
-            local = self._local_path(version_id)
-            if local is None or not local.exists():
-                raise
-            local.unlink(missing_ok=True)
-            loaded = read_manifest(self.raw(version_id), what=what)
+                table, metadata, digest = self._memory[version_id]
+                if expected_hash is None or digest == expected_hash:
+                    self._memory.move_to_end(version_id)
+                    return table, metadata
+        loaded, _, digest = self._read(version_id, expected_hash)
         with self._lock:
-            self._memory[version_id] = loaded
+            self._memory[version_id] = (*loaded, digest)
             while len(self._memory) > self._limit:
                 self._memory.popitem(last=False)
         return loaded
 
-    def table(self, version_id: str) -> pa.Table:
-        return self.load(version_id)[0]
+    def table(self, version_id: str, expected_hash: str | None = None) -> pa.Table:
+        return self.load(version_id, expected_hash)[0]
