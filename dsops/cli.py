@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
 import os
 import sys
 import threading
@@ -863,11 +864,17 @@ def _parse_age(text: str) -> float:
     unit = raw[-1:] if raw[-1:] in units else "s"
     number = raw[:-1] if raw[-1:] in units else raw
     try:
-        return float(number) * units[unit]
+        seconds = float(number) * units[unit]
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not an age: write a number with s, m, h, d or w (e.g. 7d)."
         ) from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise click.BadParameter(
+            f"{text!r} is not allowed: the grace period must be a finite age ≥ 0 (e.g. 7d); "
+            "a negative one would delete live drafts."
+        )
+    return seconds
 
 
 @cli.command()

@@ -600,9 +600,19 @@ class Dataset:
         *,
         progress: Callback | None = None,
     ) -> str:
-        """A writable copy in ``target_folder`` (must be empty unless ``overwrite``)."""
+        """A writable copy in ``target_folder`` (must be empty unless ``overwrite``).
+
+        The target may not be, contain, or lie inside the local store root or the
+        cache folder (symbolic links resolved): that raises :class:`UnsafeTarget`
+        before anything is written, since replacing it would delete the store.
+        """
         from pathlib import Path
 
+        from dsops.storage import LocalStore
+
+        protected = []
+        if isinstance(self._store.backend, LocalStore):
+            protected.append(("the dsops store", self._store.backend.root))
         rows = select(self.manifest(), include)
         path = self._store.cache.mutable_copy(
             self._store.backend,
@@ -611,6 +621,7 @@ class Dataset:
             overwrite=overwrite,
             workers=self._store.workers or 8,
             progress=progress,
+            protected=protected,
         )
         return str(path)
 
