@@ -340,7 +340,7 @@ def complete_ref(ctx: click.Context, _param: click.Parameter, incomplete: str) -
     """Shell completion of REF: every version's ref and every alias."""
     settings = ctx.find_object(Settings) or Settings()
     try:
-        rows = Dataset.list(store=settings.store())
+        rows = Dataset.list(store=settings.store(), on_corrupt=lambda _error: None)
     except (DsopsError, OSError):
         return []
     refs = {r["ref"] for r in rows}
@@ -613,7 +613,7 @@ def list_versions(
       dsops list --project vision --tag raw
     """
     store = settings.store()
-    rows = Dataset.list(project, name, list(tags) or None, store=store)
+    rows = Dataset.list(project, name, list(tags) or None, store=store, on_corrupt=_skipped)
     names = RefNames(store, {r["id"]: r["ref"] for r in rows})
     cells = [
         [
@@ -632,6 +632,11 @@ def list_versions(
     settings.emit(rows, table(headers, cells, right=(4, 5)) if rows else None, essential=True)
     if not rows and not settings.json:
         settings.note(f"No finalized versions match in store {store.url}.")
+
+
+def _skipped(error: DsopsError) -> None:
+    """A listing went on without a corrupt record: say so on stderr, even with -q."""
+    click.echo(f"Warning: skipped a corrupt record: {error}", err=True)
 
 
 @cli.command()

@@ -6,7 +6,8 @@ import builtins
 import io
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa
@@ -24,7 +25,14 @@ from dsops.catalog import (
 )
 from dsops.catalog import semver as _semver
 from dsops.drafts import ChangeSummary
-from dsops.errors import ConfigError, NotFinalized, ObjectExists, VersionNotFound
+from dsops.errors import (
+    ConfigError,
+    CorruptRecord,
+    DsopsWarning,
+    NotFinalized,
+    ObjectExists,
+    VersionNotFound,
+)
 from dsops.manifest import ManifestDiff, diff, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
@@ -246,18 +254,30 @@ class Dataset:
         tags: Sequence[str] | None = None,
         *,
         store: StoreLike = None,
+        on_corrupt: Callable[[CorruptRecord], None] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Finalized versions, oldest first, as dicts (id, project, name, version, …)."""
+        """Finalized versions, oldest first, as dicts (id, project, name, version, …).
+
+        A corrupt record (a version record or alias that is not valid JSON or has wrong
+        types) does not break the listing: it is skipped and passed to ``on_corrupt``,
+        by default issued as a :class:`~dsops.errors.DsopsWarning` naming the key.
+
+        Example:
+            >>> import tempfile
+            >>> Dataset.list(store=Store(tempfile.mkdtemp()))
+            []
+        """
         opened = Store.coerce(store)
+        report = on_corrupt or _warn_corrupt
         wanted = set(tags or ())
         rows = []
         alias_cache: dict[tuple[str, str], dict[str, str]] = {}
-        for record in opened.catalog.iter_versions(project, name):
+        for record in opened.catalog.iter_versions(project, name, on_corrupt=report):
             if wanted and not wanted.issubset(record.tags):
                 continue
             key = (record.project, record.name)
             if key not in alias_cache:
-                alias_cache[key] = opened.catalog.aliases(*key)
+                alias_cache[key] = opened.catalog.aliases(*key, on_corrupt=report)
             rows.append(
                 {
                     "id": record.id,
@@ -653,6 +673,10 @@ class Dataset:
     def children(self) -> builtins.list[str]:
         """Ids of finalized versions (of any dataset) that list this one as a parent."""
         return [r.id for r in self._store.catalog.iter_versions() if self.id in r.parents]
+
+
+def _warn_corrupt(error: CorruptRecord) -> None:
+    warnings.warn(f"Skipped a corrupt record: {error}", DsopsWarning, stacklevel=3)
 
 
 def _literal(path: str) -> str:

@@ -112,7 +112,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             log.warning("%s %s failed: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": redact(str(exc))}, status_code=status)
 
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug must still answer JSON, and never show a traceback to the browser
+        # (the server log has it).
+        return JSONResponse(
+            {"detail": f"Internal error ({type(exc).__name__}): see the server log."},
+            status_code=500,
+        )
+
     app.add_exception_handler(DsopsError, dsops_error)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 def _page(request: Request, status: int = 200) -> HTMLResponse:
