@@ -432,6 +432,14 @@ def create(
     settings.emit(dataset_dict(ds), ds.id, essential=True)
 
 
+_FOLLOW_SYMLINKS = click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also follow symbolic links that point outside the source folder (by default "
+    "they are refused; links that stay inside are always followed).",
+)
+
+
 @cli.command()
 @click.argument("version_id", metavar="ID")
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path())
@@ -444,6 +452,7 @@ def create(
     help="Only files matching (repeatable).",
 )
 @click.option("--non-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@_FOLLOW_SYMLINKS
 @global_options
 @pass_settings
 @fails_as("add files to {version_id}")
@@ -454,6 +463,7 @@ def add(
     dataset_path: str,
     wildcards: tuple[str, ...],
     non_recursive: bool,
+    follow_symlinks: bool,
 ) -> None:
     """Add files or folders to a draft.
 
@@ -469,6 +479,7 @@ def add(
             wildcard=list(wildcards) or None,
             recursive=not non_recursive,
             progress=progress,
+            follow_symlinks=follow_symlinks,
         )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 
@@ -497,10 +508,13 @@ def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> No
 @click.argument("version_id", metavar="ID")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
+@_FOLLOW_SYMLINKS
 @global_options
 @pass_settings
 @fails_as("sync {folder} into {version_id}")
-def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) -> None:
+def sync(
+    settings: Settings, version_id: str, folder: str, dataset_path: str, follow_symlinks: bool
+) -> None:
     """Mirror a local folder into a draft.
 
     New files are added, changed ones updated, files missing from FOLDER removed.
@@ -511,7 +525,9 @@ def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) ->
     """
     ds = Dataset.get(version_id, store=settings.store())
     with settings.progress() as progress:
-        summary = ds.sync_folder(folder, dataset_path, progress=progress)
+        summary = ds.sync_folder(
+            folder, dataset_path, progress=progress, follow_symlinks=follow_symlinks
+        )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 
 

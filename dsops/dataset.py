@@ -427,6 +427,7 @@ class Dataset:
         *,
         progress: Callback | None = None,
         source_options: dict[str, Any] | None = None,
+        follow_symlinks: bool = False,
     ) -> ChangeSummary:
         """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
 
@@ -437,6 +438,22 @@ class Dataset:
         ``source_options`` are that store's options (``endpoint_url=``, keys…); by
         default an ``s3://`` source reuses this dataset's S3 store options. Content
         already stored (by any ancestor) is not uploaded again.
+
+        Symbolic links inside a source folder (or below a glob's fixed leading folders)
+        whose target stays inside it are followed: a file link stores the target's
+        content under the link's name, a folder link is walked. A link pointing outside
+        raises :class:`~dsops.errors.UnsafeSymlink` naming it, unless
+        ``follow_symlinks=True``; a folder link that loops back always does. Dangling
+        links are skipped; a path named explicitly is followed. A file whose name is not
+        valid UTF-8 raises :class:`~dsops.errors.InvalidPath` naming it: rename it.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("a")
+            >>> (src / "b.txt").symlink_to(src / "a.txt")  # inside: stored as a file
+            >>> ds = Dataset.create("demo", "links", store=Store(tempfile.mkdtemp()))
+            >>> ds.add_files(src).added, ds.list_files()
+            (2, ['a.txt', 'b.txt'])
         """
         import tempfile
         from pathlib import Path
@@ -466,6 +483,7 @@ class Dataset:
                 wildcard,
                 recursive,
                 progress,
+                follow_symlinks=follow_symlinks,
             )
 
     def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
@@ -478,10 +496,21 @@ class Dataset:
         dataset_path: str = "",
         *,
         progress: Callback | None = None,
+        follow_symlinks: bool = False,
     ) -> ChangeSummary:
-        """Mirror ``folder`` into ``dataset_path``: added, modified and removed files."""
+        """Mirror ``folder`` into ``dataset_path``: added, modified and removed files.
+
+        Symbolic links are handled as in :meth:`add_files`: followed while they stay
+        inside ``folder``, refused (:class:`~dsops.errors.UnsafeSymlink`) when they lead
+        outside unless ``follow_symlinks=True``.
+        """
         return drafts.sync_folder(
-            self._store.context(), self._open_draft(), folder, dataset_path, progress
+            self._store.context(),
+            self._open_draft(),
+            folder,
+            dataset_path,
+            progress,
+            follow_symlinks=follow_symlinks,
         )
 
     def finalize(

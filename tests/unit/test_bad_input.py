@@ -11,7 +11,15 @@ from click.testing import CliRunner, Result
 
 from dsops import Dataset, Store
 from dsops.cli import cli
-from dsops.errors import ConfigError, CorruptRecord, DsopsError, DsopsWarning, UnsafeTarget
+from dsops.errors import (
+    ConfigError,
+    CorruptRecord,
+    DsopsError,
+    DsopsWarning,
+    InvalidPath,
+    UnsafeSymlink,
+    UnsafeTarget,
+)
 from dsops.gc import collect_garbage
 from tests.helpers import snapshot, write_tree
 
@@ -222,3 +230,102 @@ def test_cli_list_shows_the_good_versions_and_warns_about_the_corrupt_one(
     shown = _dsops("ls", bad.id)
     assert shown.exit_code == 1
     _one_line_error(shown, f"versions/{bad.id}.json", "restore it from a backup")
+
+
+# --- source file names and symbolic links --------------------------------------------
+
+
+def _draft_and_badly_named_source(
+    store: Store, tmp_path: Path, name: bytes
+) -> tuple[Dataset, Path]:
+    src = write_tree(tmp_path / "src", {"good.txt": "g"})
+    (src / os.fsdecode(name)).write_bytes(b"x")
+    return Dataset.create(project="demo", name="toy", store=store), src
+
+
+def test_a_source_file_name_that_is_not_utf8_is_a_clear_error_naming_it(
+    store: Store, tmp_path: Path
+) -> None:
+    ds, src = _draft_and_badly_named_source(store, tmp_path, b"bad\xff.txt")
+    for call in (lambda: ds.add_files(src), lambda: ds.sync_folder(src)):
+        with pytest.raises(InvalidPath, match=r"bad\\xff\.txt.*not valid UTF-8.*Rename it"):
+            call()
+    assert ds.list_files() == []
+
+
+def test_cli_add_of_a_non_utf8_name_is_one_line_with_the_bytes_escaped(
+    cli_store: Store, tmp_path: Path
+) -> None:
+    draft, src = _draft_and_badly_named_source(cli_store, tmp_path, b"caf\xe9.txt")
+    result = _dsops("add", draft.id, str(src))
+    assert result.exit_code == 1
+    _one_line_error(result, "caf\\xe9.txt", "Rename it")
+
+
+def _linked_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """src/ with a file and a folder link inside it, and outside/ that src/ does not hold."""
+    src = write_tree(tmp_path / "src", {"a.txt": "A", "sub/b.txt": "B"})
+    outside = write_tree(tmp_path / "outside", {"secret.txt": "S", "dir/c.txt": "C"})
+    (src / "a-link.txt").symlink_to(src / "a.txt")
+    (src / "sub-link").symlink_to(src / "sub", target_is_directory=True)
+    (src / "dangling").symlink_to(tmp_path / "nowhere")
+    return src, outside
+
+
+def test_symlinks_inside_the_source_are_followed_the_same_by_walk_and_glob(
+    store: Store, tmp_path: Path
+) -> None:
+    src, _ = _linked_tree(tmp_path)
+    walked = Dataset.create(project="demo", name="walk", store=store)
+    walked.add_files(src)
+    globbed = Dataset.create(project="demo", name="glob", store=store)
+    globbed.add_files(str(src / "*"))
+    synced = Dataset.create(project="demo", name="sync", store=store)
+    synced.sync_folder(src)
+    expected = ["a-link.txt", "a.txt", "sub-link/b.txt", "sub/b.txt"]
+    assert walked.list_files() == globbed.list_files() == synced.list_files() == expected
+    assert walked.read_file("a-link.txt") == b"A"  # the content, not the link
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_symlinks_leaving_the_source_are_refused_unless_follow_symlinks(
+    store: Store, tmp_path: Path, kind: str
+) -> None:
+    src, outside = _linked_tree(tmp_path)
+    link = src / ("escape.txt" if kind == "file" else "escape")
+    link.symlink_to(outside / ("secret.txt" if kind == "file" else "dir"))
+    ds = Dataset.create(project="demo", name="toy", store=store)
+    for call in (
+        lambda **kw: ds.add_files(src, **kw),
+        lambda **kw: ds.add_files(str(src / "*"), **kw),
+        lambda **kw: ds.add_files(str(src / "**" / "*.txt"), **kw),
+        lambda **kw: ds.sync_folder(src, **kw),
+    ):
+        with pytest.raises(UnsafeSymlink, match=r"escape.*points outside the source folder"):
+            call()
+        assert ds.list_files() == []
+    ds.add_files(src, follow_symlinks=True)
+    followed = "escape.txt" if kind == "file" else "escape/c.txt"
+    assert followed in ds.list_files()
+    assert ds.read_file(followed) == (b"S" if kind == "file" else b"C")
+
+
+def test_a_folder_symlink_loop_is_refused(store: Store, tmp_path: Path) -> None:
+    src = write_tree(tmp_path / "src", {"sub/a.txt": "A"})
+    (src / "sub" / "up").symlink_to(src, target_is_directory=True)
+    ds = Dataset.create(project="demo", name="toy", store=store)
+    with pytest.raises(UnsafeSymlink, match="loops back"):
+        ds.add_files(src, follow_symlinks=True)
+
+
+def test_cli_follow_symlinks_flag_on_add_and_sync(cli_store: Store, tmp_path: Path) -> None:
+    src, outside = _linked_tree(tmp_path)
+    (src / "escape.txt").symlink_to(outside / "secret.txt")
+    draft = Dataset.create(project="demo", name="toy", store=cli_store)
+    refused = _dsops("add", draft.id, str(src))
+    assert refused.exit_code == 1
+    _one_line_error(refused, "escape.txt", "--follow-symlinks")
+    assert _dsops("sync", draft.id, str(src)).exit_code == 1
+    assert _dsops("add", draft.id, str(src), "--follow-symlinks").exit_code == 0
+    assert _dsops("sync", draft.id, str(src), "--follow-symlinks").exit_code == 0
+    assert "escape.txt" in Dataset.get(draft.id, store=cli_store).list_files()
