@@ -31,7 +31,7 @@ from dsops.dataset import Dataset
 from dsops.drafts import ChangeSummary
 from dsops.errors import DsopsError, NotFinalized, VersionImmutable, VersionNotFound
 from dsops.progress import Callback
-from dsops.render import Lineage, human_size, plural, short_id
+from dsops.render import Lineage, human_size, plural, printable, short_id
 from dsops.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,7 +168,8 @@ class OperationFailed(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         if self.debug and self.cause is not None:
             click.echo("".join(traceback.format_exception(self.cause)).rstrip(), err=True)
-        click.echo(f"Error: {self.format_message()}", file=file, err=file is None)
+        # One line, whatever file names the message quotes (newlines, escapes).
+        click.echo(f"Error: {printable(self.format_message())}", file=file, err=file is None)
 
 
 def _explain(exc: DsopsError) -> str:
@@ -267,7 +268,12 @@ class TqdmProgress(Callback):
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
-    """Columns padded to their widest cell; ``right`` lists right-aligned columns."""
+    """Columns padded to their widest cell; ``right`` lists right-aligned columns.
+
+    Cells are shown with control characters escaped (:func:`printable`): a file name
+    cannot recolour the terminal or forge a line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
@@ -549,10 +555,10 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
     ds = Dataset.get(version_id, store=settings.store())
     ds.finalize(alias=alias)
     record = dataset_dict(ds)
-    settings.emit(record, f"{ds.id} {ds.ref}", essential=True)
+    settings.emit(record, f"{ds.id} {printable(ds.ref)}", essential=True)
     changes = ChangeSummary.from_dict(record.get("changes", {}))
     settings.note(
-        f"Finalized {ds.ref}: {plural(record['file_count'], 'file')}, "
+        f"Finalized {printable(ds.ref)}: {plural(record['file_count'], 'file')}, "
         f"{human_size(record['total_size'])}; {changes.added} added, {changes.modified} "
         f"modified, {changes.removed} removed; aliases: {', '.join(record['aliases']) or '-'}"
     )
@@ -652,7 +658,7 @@ def list_versions(
 
 def _skipped(error: DsopsError) -> None:
     """A listing went on without a corrupt record: say so on stderr, even with -q."""
-    click.echo(f"Warning: skipped a corrupt record: {error}", err=True)
+    click.echo(f"Warning: skipped a corrupt record: {printable(str(error))}", err=True)
 
 
 @cli.command()
@@ -738,7 +744,7 @@ def diff(settings: Settings, ref_a: str, ref_b: str) -> None:
         f"{totals['modified']} modified ({human_size(totals['modified_bytes'])}), "
         f"{totals['removed']} removed ({human_size(totals['removed_bytes'])})"
     )
-    header = f"{old.ref} → {new.ref}"
+    header = printable(f"{old.ref} → {new.ref}")
     text = f"{header}\n{body}\n{summary}" if lines else f"{header}\n{summary}"
     settings.emit(document, text, essential=True)
 
@@ -790,8 +796,8 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
     """
     ds = Dataset.get(ref, store=settings.store())
     result = ds.verify(deep=deep)
-    problems = [f"missing    {p}" for p in result["missing"]]
-    problems += [f"corrupted  {p}" for p in result["corrupted"]]
+    problems = [f"missing    {printable(p)}" for p in result["missing"]]
+    problems += [f"corrupted  {printable(p)}" for p in result["corrupted"]]
     checked = (
         f"{plural(result['files'], 'file')} in {plural(result['objects'], 'object')}"
         f"{' (content re-hashed)' if deep else ''}"
@@ -839,7 +845,7 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
         "version": ds.version,
         "previous": previous,
     }
-    settings.emit(document, f"{document['ref']} → {ds.ref} ({status})")
+    settings.emit(document, printable(f"{document['ref']} → {ds.ref} ({status})"))
 
 
 @cli.command()

@@ -329,3 +329,40 @@ def test_cli_follow_symlinks_flag_on_add_and_sync(cli_store: Store, tmp_path: Pa
     assert _dsops("add", draft.id, str(src), "--follow-symlinks").exit_code == 0
     assert _dsops("sync", draft.id, str(src), "--follow-symlinks").exit_code == 0
     assert "escape.txt" in Dataset.get(draft.id, store=cli_store).list_files()
+
+
+# --- control characters in human-readable output ----------------------------------------
+
+EVIL = "red\x1b[31m\nforged line\u202e.txt"
+
+
+def test_cli_escapes_control_characters_in_file_names_but_json_stays_exact(
+    cli_store: Store, tmp_path: Path
+) -> None:
+    old = _version(cli_store, tmp_path)
+    child = Dataset.create(project="demo", name="toy", parents=old.id, store=cli_store)
+    child.add_files(write_tree(tmp_path / "evil", {EVIL: "x"}))
+    child.finalize()
+    escaped = "red\\x1b[31m\\nforged line\\u202e.txt"
+    for args in (("ls", child.id), ("diff", old.id, child.id)):
+        shown = _dsops(*args)
+        assert shown.exit_code == 0, shown.output
+        assert "\x1b" not in shown.stdout and "\u202e" not in shown.stdout
+        assert escaped in shown.stdout
+        assert not any(line.startswith("forged line") for line in shown.stdout.splitlines())
+    listed = json.loads(_dsops("--json", "ls", child.id).stdout)
+    assert EVIL in [f["path"] for f in listed]
+    added = json.loads(_dsops("--json", "diff", old.id, child.id).stdout)["added"]
+    assert [r["path"] for r in added] == [EVIL]
+
+
+def test_cli_error_naming_a_file_with_a_newline_stays_one_line(
+    cli_store: Store, tmp_path: Path
+) -> None:
+    src = write_tree(tmp_path / "src", {"a.txt": "A"})
+    outside = write_tree(tmp_path / "outside", {"s.txt": "S"})
+    (src / "x\n\x1b[2Jy").symlink_to(outside / "s.txt")
+    draft = Dataset.create(project="demo", name="toy", store=cli_store)
+    result = _dsops("add", draft.id, str(src))
+    assert "\x1b" not in result.stderr
+    _one_line_error(result, "x\\n\\x1b[2Jy", "points outside the source folder")
