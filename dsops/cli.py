@@ -906,7 +906,13 @@ def _parse_age(text: str) -> float:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port, printed at startup).",
+)
 @click.option(
     "--token",
     envvar="DSOPS_UI_TOKEN",

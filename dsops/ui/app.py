@@ -78,6 +78,9 @@ def create_app(
         title="dsops",
         version=dsops.__version__,
         description="Read-only browser and JSON API over a dsops dataset store.",
+        # Swagger UI and ReDoc load from a CDN that the CSP forbids: only the schema.
+        docs_url=None,
+        redoc_url=None,
     )
     options = {"manifest_budget": manifest_budget} if manifest_budget else {}
     app.state.dsops = UIContext(store, **options)
