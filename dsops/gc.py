@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
 
+from dsops.catalog import version_id_in
 from dsops.drafts.parts import read_parts
 from dsops.errors import ConfigError, ObjectNotFound
 from dsops.storage import ObjectInfo
@@ -115,7 +116,7 @@ def collect_garbage(
 
     for info in backend.list("names/"):
         try:
-            owner = str(backend.get_json(info.key)["version_id"])
+            owner = version_id_in(backend, info.key, backend.get_json(info.key))
         except ObjectNotFound:
             continue
         if owner not in finalized and owner not in live and _old(info, cutoff):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsops.catalog.catalog import AliasMove, Catalog
+from dsops.catalog.catalog import AliasMove, Catalog, version_id_in
 from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
@@ -25,4 +25,5 @@ __all__ = [
     "is_version_id",
     "new_version_id",
     "now_iso",
+    "version_id_in",
 ]
