@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
 import os
 import sys
 import threading
@@ -30,7 +31,7 @@ from dsops.dataset import Dataset
 from dsops.drafts import ChangeSummary
 from dsops.errors import DsopsError, NotFinalized, VersionImmutable, VersionNotFound
 from dsops.progress import Callback
-from dsops.render import Lineage, human_size, plural, short_id
+from dsops.render import Lineage, human_size, plural, printable, short_id
 from dsops.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -167,7 +168,8 @@ class OperationFailed(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         if self.debug and self.cause is not None:
             click.echo("".join(traceback.format_exception(self.cause)).rstrip(), err=True)
-        click.echo(f"Error: {self.format_message()}", file=file, err=file is None)
+        # One line, whatever file names the message quotes (newlines, escapes).
+        click.echo(f"Error: {printable(self.format_message())}", file=file, err=file is None)
 
 
 def _explain(exc: DsopsError) -> str:
@@ -266,7 +268,12 @@ class TqdmProgress(Callback):
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
-    """Columns padded to their widest cell; ``right`` lists right-aligned columns."""
+    """Columns padded to their widest cell; ``right`` lists right-aligned columns.
+
+    Cells are shown with control characters escaped (:func:`printable`): a file name
+    cannot recolour the terminal or forge a line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
@@ -339,7 +346,7 @@ def complete_ref(ctx: click.Context, _param: click.Parameter, incomplete: str) -
     """Shell completion of REF: every version's ref and every alias."""
     settings = ctx.find_object(Settings) or Settings()
     try:
-        rows = Dataset.list(store=settings.store())
+        rows = Dataset.list(store=settings.store(), on_corrupt=lambda _error: None)
     except (DsopsError, OSError):
         return []
     refs = {r["ref"] for r in rows}
@@ -431,6 +438,14 @@ def create(
     settings.emit(dataset_dict(ds), ds.id, essential=True)
 
 
+_FOLLOW_SYMLINKS = click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also follow symbolic links that point outside the source folder (by default "
+    "they are refused; links that stay inside are always followed).",
+)
+
+
 @cli.command()
 @click.argument("version_id", metavar="ID")
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path())
@@ -443,6 +458,7 @@ def create(
     help="Only files matching (repeatable).",
 )
 @click.option("--non-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@_FOLLOW_SYMLINKS
 @global_options
 @pass_settings
 @fails_as("add files to {version_id}")
@@ -453,6 +469,7 @@ def add(
     dataset_path: str,
     wildcards: tuple[str, ...],
     non_recursive: bool,
+    follow_symlinks: bool,
 ) -> None:
     """Add files or folders to a draft.
 
@@ -468,6 +485,7 @@ def add(
             wildcard=list(wildcards) or None,
             recursive=not non_recursive,
             progress=progress,
+            follow_symlinks=follow_symlinks,
         )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 
@@ -496,10 +514,13 @@ def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> No
 @click.argument("version_id", metavar="ID")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
+@_FOLLOW_SYMLINKS
 @global_options
 @pass_settings
 @fails_as("sync {folder} into {version_id}")
-def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) -> None:
+def sync(
+    settings: Settings, version_id: str, folder: str, dataset_path: str, follow_symlinks: bool
+) -> None:
     """Mirror a local folder into a draft.
 
     New files are added, changed ones updated, files missing from FOLDER removed.
@@ -510,7 +531,9 @@ def sync(settings: Settings, version_id: str, folder: str, dataset_path: str) ->
     """
     ds = Dataset.get(version_id, store=settings.store())
     with settings.progress() as progress:
-        summary = ds.sync_folder(folder, dataset_path, progress=progress)
+        summary = ds.sync_folder(
+            folder, dataset_path, progress=progress, follow_symlinks=follow_symlinks
+        )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 
 
@@ -532,10 +555,10 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
     ds = Dataset.get(version_id, store=settings.store())
     ds.finalize(alias=alias)
     record = dataset_dict(ds)
-    settings.emit(record, f"{ds.id} {ds.ref}", essential=True)
+    settings.emit(record, f"{ds.id} {printable(ds.ref)}", essential=True)
     changes = ChangeSummary.from_dict(record.get("changes", {}))
     settings.note(
-        f"Finalized {ds.ref}: {plural(record['file_count'], 'file')}, "
+        f"Finalized {printable(ds.ref)}: {plural(record['file_count'], 'file')}, "
         f"{human_size(record['total_size'])}; {changes.added} added, {changes.modified} "
         f"modified, {changes.removed} removed; aliases: {', '.join(record['aliases']) or '-'}"
     )
@@ -612,7 +635,7 @@ def list_versions(
       dsops list --project vision --tag raw
     """
     store = settings.store()
-    rows = Dataset.list(project, name, list(tags) or None, store=store)
+    rows = Dataset.list(project, name, list(tags) or None, store=store, on_corrupt=_skipped)
     names = RefNames(store, {r["id"]: r["ref"] for r in rows})
     cells = [
         [
@@ -631,6 +654,11 @@ def list_versions(
     settings.emit(rows, table(headers, cells, right=(4, 5)) if rows else None, essential=True)
     if not rows and not settings.json:
         settings.note(f"No finalized versions match in store {store.url}.")
+
+
+def _skipped(error: DsopsError) -> None:
+    """A listing went on without a corrupt record: say so on stderr, even with -q."""
+    click.echo(f"Warning: skipped a corrupt record: {printable(str(error))}", err=True)
 
 
 @cli.command()
@@ -716,7 +744,7 @@ def diff(settings: Settings, ref_a: str, ref_b: str) -> None:
         f"{totals['modified']} modified ({human_size(totals['modified_bytes'])}), "
         f"{totals['removed']} removed ({human_size(totals['removed_bytes'])})"
     )
-    header = f"{old.ref} → {new.ref}"
+    header = printable(f"{old.ref} → {new.ref}")
     text = f"{header}\n{body}\n{summary}" if lines else f"{header}\n{summary}"
     settings.emit(document, text, essential=True)
 
@@ -768,10 +796,11 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
     """
     ds = Dataset.get(ref, store=settings.store())
     result = ds.verify(deep=deep)
-    problems = [f"missing    {p}" for p in result["missing"]]
-    problems += [f"corrupted  {p}" for p in result["corrupted"]]
+    problems = [f"missing    {printable(p)}" for p in result["missing"]]
+    problems += [f"corrupted  {printable(p)}" for p in result["corrupted"]]
     problems += [
-        f"cache      {p} (local copy damaged; discarded)" for p in result["cache_corrupted"]
+        f"cache      {printable(p)} (local copy damaged; discarded)"
+        for p in result["cache_corrupted"]
     ]
     checked = (
         f"{plural(result['files'], 'file')} in {plural(result['objects'], 'object')}"
@@ -826,7 +855,7 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
         "version": ds.version,
         "previous": previous,
     }
-    settings.emit(document, f"{document['ref']} → {ds.ref} ({status})")
+    settings.emit(document, printable(f"{document['ref']} → {ds.ref} ({status})"))
 
 
 @cli.command()
@@ -872,16 +901,28 @@ def _parse_age(text: str) -> float:
     unit = raw[-1:] if raw[-1:] in units else "s"
     number = raw[:-1] if raw[-1:] in units else raw
     try:
-        return float(number) * units[unit]
+        seconds = float(number) * units[unit]
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not an age: write a number with s, m, h, d or w (e.g. 7d)."
         ) from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise click.BadParameter(
+            f"{text!r} is not allowed: the grace period must be a finite age ≥ 0 (e.g. 7d); "
+            "a negative one would delete live drafts."
+        )
+    return seconds
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port, printed at startup).",
+)
 @click.option(
     "--token",
     envvar="DSOPS_UI_TOKEN",

@@ -6,7 +6,8 @@ import builtins
 import io
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 import pyarrow as pa
@@ -24,7 +25,14 @@ from dsops.catalog import (
 )
 from dsops.catalog import semver as _semver
 from dsops.drafts import ChangeSummary
-from dsops.errors import ConfigError, NotFinalized, ObjectExists, VersionNotFound
+from dsops.errors import (
+    ConfigError,
+    CorruptRecord,
+    DsopsWarning,
+    NotFinalized,
+    ObjectExists,
+    VersionNotFound,
+)
 from dsops.manifest import ManifestDiff, diff, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
@@ -240,18 +248,30 @@ class Dataset:
         tags: Sequence[str] | None = None,
         *,
         store: StoreLike = None,
+        on_corrupt: Callable[[CorruptRecord], None] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Finalized versions, oldest first, as dicts (id, project, name, version, …)."""
+        """Finalized versions, oldest first, as dicts (id, project, name, version, …).
+
+        A corrupt record (a version record or alias that is not valid JSON or has wrong
+        types) does not break the listing: it is skipped and passed to ``on_corrupt``,
+        by default issued as a :class:`~dsops.errors.DsopsWarning` naming the key.
+
+        Example:
+            >>> import tempfile
+            >>> Dataset.list(store=Store(tempfile.mkdtemp()))
+            []
+        """
         opened = Store.coerce(store)
+        report = on_corrupt or _warn_corrupt
         wanted = set(tags or ())
         rows = []
         alias_cache: dict[tuple[str, str], dict[str, str]] = {}
-        for record in opened.catalog.iter_versions(project, name):
+        for record in opened.catalog.iter_versions(project, name, on_corrupt=report):
             if wanted and not wanted.issubset(record.tags):
                 continue
             key = (record.project, record.name)
             if key not in alias_cache:
-                alias_cache[key] = opened.catalog.aliases(*key)
+                alias_cache[key] = opened.catalog.aliases(*key, on_corrupt=report)
             rows.append(
                 {
                     "id": record.id,
@@ -401,6 +421,7 @@ class Dataset:
         *,
         progress: Callback | None = None,
         source_options: dict[str, Any] | None = None,
+        follow_symlinks: bool = False,
     ) -> ChangeSummary:
         """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
 
@@ -411,6 +432,22 @@ class Dataset:
         ``source_options`` are that store's options (``endpoint_url=``, keys…); by
         default an ``s3://`` source reuses this dataset's S3 store options. Content
         already stored (by any ancestor) is not uploaded again.
+
+        Symbolic links inside a source folder (or below a glob's fixed leading folders)
+        whose target stays inside it are followed: a file link stores the target's
+        content under the link's name, a folder link is walked. A link pointing outside
+        raises :class:`~dsops.errors.UnsafeSymlink` naming it, unless
+        ``follow_symlinks=True``; a folder link that loops back always does. Dangling
+        links are skipped; a path named explicitly is followed. A file whose name is not
+        valid UTF-8 raises :class:`~dsops.errors.InvalidPath` naming it: rename it.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("a")
+            >>> (src / "b.txt").symlink_to(src / "a.txt")  # inside: stored as a file
+            >>> ds = Dataset.create("demo", "links", store=Store(tempfile.mkdtemp()))
+            >>> ds.add_files(src).added, ds.list_files()
+            (2, ['a.txt', 'b.txt'])
         """
         import tempfile
         from pathlib import Path
@@ -440,6 +477,7 @@ class Dataset:
                 wildcard,
                 recursive,
                 progress,
+                follow_symlinks=follow_symlinks,
             )
 
     def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
@@ -452,10 +490,21 @@ class Dataset:
         dataset_path: str = "",
         *,
         progress: Callback | None = None,
+        follow_symlinks: bool = False,
     ) -> ChangeSummary:
-        """Mirror ``folder`` into ``dataset_path``: added, modified and removed files."""
+        """Mirror ``folder`` into ``dataset_path``: added, modified and removed files.
+
+        Symbolic links are handled as in :meth:`add_files`: followed while they stay
+        inside ``folder``, refused (:class:`~dsops.errors.UnsafeSymlink`) when they lead
+        outside unless ``follow_symlinks=True``.
+        """
         return drafts.sync_folder(
-            self._store.context(), self._open_draft(), folder, dataset_path, progress
+            self._store.context(),
+            self._open_draft(),
+            folder,
+            dataset_path,
+            progress,
+            follow_symlinks=follow_symlinks,
         )
 
     @overload
@@ -640,9 +689,19 @@ class Dataset:
         *,
         progress: Callback | None = None,
     ) -> str:
-        """A writable copy in ``target_folder`` (must be empty unless ``overwrite``)."""
+        """A writable copy in ``target_folder`` (must be empty unless ``overwrite``).
+
+        The target may not be, contain, or lie inside the local store root or the
+        cache folder (symbolic links resolved): that raises :class:`UnsafeTarget`
+        before anything is written, since replacing it would delete the store.
+        """
         from pathlib import Path
 
+        from dsops.storage import LocalStore
+
+        protected = []
+        if isinstance(self._store.backend, LocalStore):
+            protected.append(("the dsops store", self._store.backend.root))
         rows = select(self.manifest(), include)
         path = self._store.cache.mutable_copy(
             self._store.backend,
@@ -651,6 +710,7 @@ class Dataset:
             overwrite=overwrite,
             workers=self._store.transfer_workers,
             progress=progress,
+            protected=protected,
         )
         return str(path)
 
@@ -682,6 +742,10 @@ class Dataset:
     def children(self) -> builtins.list[str]:
         """Ids of finalized versions (of any dataset) that list this one as a parent."""
         return [r.id for r in self._store.catalog.iter_versions() if self.id in r.parents]
+
+
+def _warn_corrupt(error: CorruptRecord) -> None:
+    warnings.warn(f"Skipped a corrupt record: {error}", DsopsWarning, stacklevel=3)
 
 
 def _literal(path: str) -> str:

@@ -126,6 +126,19 @@ class TargetExists(DsopsError, FileExistsError):
     """The target folder is not empty and ``overwrite`` was not requested."""
 
 
+class UnsafeTarget(DsopsError, ValueError):
+    """A fetch target is, contains, or lies inside the store or the cache folder."""
+
+
+class CorruptRecord(ManifestError):
+    """A record in the store (``versions/<id>.json``, a draft, a name or an alias) is not
+    valid JSON or has the wrong types; ``key`` names it."""
+
+
+class UnsafeSymlink(DsopsError, ValueError):
+    """A symbolic link in a source leaves the source folder (or loops back into it)."""
+
+
 class SourceNotFound(DsopsError, FileNotFoundError):
     """A local path given to add or sync does not exist."""
 
@@ -134,11 +147,17 @@ class FileChangedError(DsopsError, RuntimeError):
     """A source file changed while it was being added."""
 
 
+class DsopsWarning(UserWarning):
+    """Something was skipped (e.g. a corrupt record while listing); the message says why."""
+
+
 __all__ = [
     "AccessDenied",
     "ConfigError",
+    "CorruptRecord",
     "DatasetNotFound",
     "DsopsError",
+    "DsopsWarning",
     "FileChangedError",
     "IntegrityError",
     "InvalidDigest",
@@ -156,6 +175,8 @@ __all__ = [
     "StoreFormatError",
     "StoreUnavailable",
     "TargetExists",
+    "UnsafeSymlink",
+    "UnsafeTarget",
     "VersionConflict",
     "VersionImmutable",
     "VersionNotFound",

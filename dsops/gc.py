@@ -24,14 +24,16 @@ an unreadable version.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
 
+from dsops.catalog import version_id_in
 from dsops.drafts.parts import read_parts
-from dsops.errors import ObjectNotFound
+from dsops.errors import ConfigError, ObjectNotFound
 from dsops.storage import ObjectInfo
 from dsops.store import Store
 
@@ -60,6 +62,23 @@ class GcResult:
         }
 
 
+def check_grace(grace_seconds: float) -> None:
+    """Refuse a grace period that is negative, NaN or infinite."""
+    if not isinstance(grace_seconds, (int, float)) or isinstance(grace_seconds, bool):
+        raise ConfigError(
+            f"Grace period {grace_seconds!r} is not a number of seconds: pass e.g. "
+            f"{DEFAULT_GRACE_SECONDS} (7 days).",
+            grace_seconds=grace_seconds,
+        )
+    if not math.isfinite(grace_seconds) or grace_seconds < 0:
+        raise ConfigError(
+            f"Grace period {grace_seconds!r} s is not allowed: it must be a finite number "
+            "of seconds ≥ 0 (a negative grace would delete live drafts and uploads in "
+            "progress). Use e.g. 7d.",
+            grace_seconds=grace_seconds,
+        )
+
+
 def _old(info: ObjectInfo, cutoff: float) -> bool:
     return 0.0 < info.modified < cutoff
 
@@ -67,7 +86,13 @@ def _old(info: ObjectInfo, cutoff: float) -> bool:
 def collect_garbage(
     store: Store, grace_seconds: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False
 ) -> GcResult:
-    """Remove unreferenced keys older than ``grace_seconds`` (see the module doc)."""
+    """Remove unreferenced keys older than ``grace_seconds`` (see the module doc).
+
+    Raises:
+        ConfigError: ``grace_seconds`` is negative or not a finite number; a negative
+            grace would count every live draft and fresh upload as abandoned.
+    """
+    check_grace(grace_seconds)
     backend = store.backend
     cutoff = time.time() - grace_seconds
     result = GcResult(dry_run=dry_run)
@@ -103,7 +128,7 @@ def collect_garbage(
 
     for info in backend.list("names/"):
         try:
-            owner = str(backend.get_json(info.key)["version_id"])
+            owner = version_id_in(backend, info.key, backend.get_json(info.key))
         except ObjectNotFound:
             continue
         if owner not in finalized and owner not in live and _old(info, cutoff):
@@ -136,4 +161,4 @@ def _delete(store: Store, keys: Iterable[str]) -> None:
         store.backend.delete(key)
 
 
-__all__ = ["DEFAULT_GRACE_SECONDS", "GcResult", "collect_garbage"]
+__all__ = ["DEFAULT_GRACE_SECONDS", "GcResult", "check_grace", "collect_garbage"]

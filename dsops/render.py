@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,35 @@ def human_size(size: int | float | None) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+# C0/C1 controls and DEL (terminal escapes, newlines), bidirectional overrides that
+# reorder what a terminal shows, line/paragraph separators, lone surrogates.
+_UNPRINTABLE = re.compile(
+    "[\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ud800-\\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print for people: control characters escaped, the rest as is.
+
+    A file name may hold terminal escapes or newlines; printed raw they would recolour
+    the terminal or forge output lines. JSON output keeps the exact text.
+
+    Example:
+        >>> print(printable("a\x1b[31mred\nfile.txt"))
+        a\x1b[31mred\nfile.txt
+    """
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 def plural(count: int, word: str) -> str:
@@ -143,12 +173,13 @@ class Lineage:
             node = self.nodes.get(version_id)
             if node is None:
                 return f"{short_id(version_id)}  (missing from the store)"
-            return f"{node.ref}  {short_id(node.id)}  {node.summary()}"
+            return f"{printable(node.ref)}  {short_id(node.id)}  {node.summary()}"
 
         def walk(version_id: str, prefix: str, is_last: bool, depth: int) -> None:
             branch = "" if depth == 0 else ("└── " if is_last else "├── ")
             if version_id in seen:
-                lines.append(f"{prefix}{branch}{self._label(version_id)}  (shown above)")
+                shown = printable(self._label(version_id))
+                lines.append(f"{prefix}{branch}{shown}  (shown above)")
                 return
             seen.add(version_id)
             lines.append(f"{prefix}{branch}{line(version_id)}")
@@ -197,4 +228,4 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-__all__ = ["Lineage", "LineageNode", "human_size", "plural", "short_id"]
+__all__ = ["Lineage", "LineageNode", "human_size", "plural", "printable", "short_id"]

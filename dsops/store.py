@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from dsops import config, layout
 from dsops.cache import LocalCache
 from dsops.catalog import Catalog
 from dsops.drafts import DraftContext
-from dsops.errors import ObjectExists, ObjectNotFound, StoreFormatError
+from dsops.errors import CorruptRecord, ObjectExists, ObjectNotFound, StoreFormatError
 from dsops.manifest import ManifestLoader
 from dsops.storage import ObjectStore, dump_json, open_store
 
@@ -99,12 +98,18 @@ class Store:
                     current = marker
                 except ObjectExists:
                     current = self.backend.get_json(layout.MARKER)
-            except json.JSONDecodeError as exc:
+            except CorruptRecord as exc:
                 raise StoreFormatError(
                     f"{self.url}/{layout.MARKER} is not a dsops marker: is this the right "
                     "store root?",
                     store=self.url,
                 ) from exc
+            if not isinstance(current, dict):
+                raise StoreFormatError(
+                    f"{self.url}/{layout.MARKER} is not a dsops marker: is this the right "
+                    "store root?",
+                    store=self.url,
+                )
             if current.get("format") != "dsops" or int(current.get("version", 0)) > (
                 layout.FORMAT_VERSION
             ):

@@ -2,7 +2,7 @@
 
 Registered through the ``airflow.plugins`` entry point. The API server mounts the app at
 ``/dsops`` (``fastapi_apps``) and Airflow's UI shows a "Datasets" entry that opens it
-(``external_views``). Every request, including ``/dsops/docs`` and downloads, needs an
+(``external_views``). Every request, including ``/dsops/openapi.json`` and downloads, needs an
 Airflow user allowed to read assets (a dataset version is what Airflow calls an asset):
 the JWT comes from the ``Authorization: Bearer`` header or the ``_token`` cookie that
 Airflow's UI sets at login, and Airflow's auth manager decides.

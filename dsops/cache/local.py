@@ -30,7 +30,7 @@ import pyarrow as pa
 from dsops.cache.audit import damaged_cache_content
 from dsops.cache.objects import FetchResult, ObjectCache
 from dsops.cache.views import damaged_files, materialize
-from dsops.errors import TargetExists
+from dsops.errors import TargetExists, UnsafeTarget
 from dsops.hashing import StatCache
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
@@ -146,9 +146,16 @@ class LocalCache:
         overwrite: bool = False,
         workers: int = 8,
         progress: Callback | None = None,
+        protected: Sequence[tuple[str, Path]] = (),
     ) -> Path:
-        """A writable copy at ``target``; built beside it, then swapped in whole."""
+        """A writable copy at ``target``; built beside it, then swapped in whole.
+
+        ``target`` may not be, contain or lie inside this cache's folder or any of the
+        ``protected`` ``(what, folder)`` pairs (the local store root): replacing it would
+        delete that folder (:class:`UnsafeTarget`).
+        """
         target = Path(target).absolute()
+        check_target(target, [("the dsops cache", self.root), *protected])
         if target.exists() and not target.is_dir():
             raise TargetExists(
                 f"{target} exists and is not a folder: choose another target.",
@@ -263,6 +270,31 @@ class LocalCache:
                         result.freed_bytes += obj_size
             result.size_after = self.size()
         return result
+
+
+def check_target(target: Path, protected: Sequence[tuple[str, Path]]) -> None:
+    """Refuse a copy target that is, contains, or is inside a protected folder.
+
+    Paths are compared after resolving symbolic links, so a link to the store (or a
+    ``..`` detour) is caught too.
+    """
+    real = Path(os.path.realpath(target))
+    for what, folder in protected:
+        root = Path(os.path.realpath(folder))
+        if real == root:
+            relation = "is"
+        elif root.is_relative_to(real):
+            relation = "contains"
+        elif real.is_relative_to(root):
+            relation = "is inside"
+        else:
+            continue
+        raise UnsafeTarget(
+            f"Refusing to write a copy into {target}: it {relation} {what} ({root}), which "
+            "the copy would replace or corrupt. Choose a folder outside it.",
+            target=str(target),
+            protected=str(root),
+        )
 
 
 def _unshared_bytes(folder: Path) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsops.catalog.catalog import AliasMove, Catalog
+from dsops.catalog.catalog import AliasMove, Catalog, version_id_in
 from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
@@ -35,4 +35,5 @@ __all__ = [
     "new_version_id",
     "now_iso",
     "parse_dataset_url",
+    "version_id_in",
 ]

@@ -6,17 +6,19 @@ are create-only claims, aliases are compare-and-swap documents with their histor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from dsops import layout
 from dsops.catalog import semver
-from dsops.catalog.records import DraftRecord, VersionRecord, now_iso
+from dsops.catalog.records import DraftRecord, VersionRecord, is_version_id, now_iso
 from dsops.catalog.refs import LATEST, DatasetRef, check_alias
 from dsops.errors import (
+    CorruptRecord,
     DatasetNotFound,
+    ManifestError,
     ObjectExists,
     ObjectNotFound,
     PreconditionFailed,
@@ -26,6 +28,38 @@ from dsops.errors import (
 from dsops.storage import ObjectStore, dump_json
 
 _HISTORY_LIMIT = 100
+
+#: Called with each corrupt record a listing skips (instead of failing the listing).
+OnCorrupt = Callable[[CorruptRecord], None]
+T = TypeVar("T")
+
+
+def _corrupt(store: ObjectStore, key: str, problem: str) -> CorruptRecord:
+    return CorruptRecord(
+        f"Record {key} in store {store.url} is corrupt ({problem}): restore it from a "
+        "backup, or delete it if it is not needed.",
+        key=key,
+        store=store.url,
+    )
+
+
+def _tolerant(on_corrupt: OnCorrupt | None, read: Callable[[str], T], key: str) -> T | None:
+    """``read(key)``; a :class:`CorruptRecord` goes to ``on_corrupt`` (then None) if given."""
+    try:
+        return read(key)
+    except CorruptRecord as exc:
+        if on_corrupt is None:
+            raise
+        on_corrupt(exc)
+        return None
+
+
+def version_id_in(store: ObjectStore, key: str, data: Any) -> str:
+    """The ``version_id`` of a name claim or alias document, checked."""
+    owner = data.get("version_id") if isinstance(data, dict) else None
+    if not isinstance(owner, str) or not is_version_id(owner):
+        raise _corrupt(store, key, f"no valid 'version_id' in {str(data)[:80]!r}")
+    return owner
 
 
 @dataclass(frozen=True)
@@ -52,6 +86,8 @@ class Catalog:
             return cached
         try:
             data = self.store.get_json(layout.version_key(version_id))
+        except CorruptRecord as exc:
+            raise self._corrupt_version(version_id, "not valid JSON") from exc
         except ObjectNotFound:
             raise VersionNotFound(
                 f"No finalized version {version_id} in store {self.store.url}: check the id "
@@ -59,13 +95,33 @@ class Catalog:
                 version_id=version_id,
                 store=self.store.url,
             ) from None
-        record = VersionRecord.from_dict(data)
+        record = self._parse_version(version_id, data)
         self._records[version_id] = record
         return record
 
     def remember(self, record: VersionRecord) -> None:
         """Keep a record this process just committed (records never change)."""
         self._records[record.id] = record
+
+    def _parse_version(self, version_id: str, data: Any) -> VersionRecord:
+        try:
+            record = VersionRecord.from_dict(data)
+        except ManifestError as exc:
+            raise self._corrupt_version(version_id, str(exc)) from exc
+        if record.id != version_id:
+            raise self._corrupt_version(version_id, f"it names version {record.id!r}")
+        return record
+
+    def _corrupt_version(self, version_id: str, problem: str) -> CorruptRecord:
+        key = layout.version_key(version_id)
+        return CorruptRecord(
+            f"Version record {key} in store {self.store.url} is corrupt "
+            f"({problem.rstrip('.')}): restore it from a backup; its manifest "
+            f"{layout.manifest_key(version_id)} holds a copy of the record in its metadata.",
+            key=key,
+            store=self.store.url,
+            version_id=version_id,
+        )
 
     def find_version(self, version_id: str) -> VersionRecord | None:
         try:
@@ -74,10 +130,15 @@ class Catalog:
             return None
 
     def draft(self, version_id: str) -> DraftRecord | None:
+        key = layout.draft_key(version_id)
         try:
-            return DraftRecord.from_dict(self.store.get_json(layout.draft_key(version_id)))
+            return DraftRecord.from_dict(self.store.get_json(key))
         except ObjectNotFound:
             return None
+        except ManifestError as exc:
+            if isinstance(exc, CorruptRecord):
+                raise
+            raise _corrupt(self.store, key, str(exc).rstrip(".")) from exc
 
     def create_draft(self, record: DraftRecord) -> DraftRecord | None:
         """Write a new draft record create-only; None if a draft with its id exists."""
@@ -87,10 +148,31 @@ class Catalog:
             return None
         return record
 
-    def versions(self, ids: Iterable[str]) -> list[VersionRecord]:
+    def versions(
+        self, ids: Iterable[str], on_corrupt: OnCorrupt | None = None
+    ) -> list[VersionRecord]:
+        """The records of ``ids``; with ``on_corrupt``, corrupt ones are reported and
+        skipped instead of raising :class:`CorruptRecord`."""
         ids = list(ids)
+
+        def read(version_id: str) -> VersionRecord | CorruptRecord:
+            try:
+                return self.version(version_id)
+            except CorruptRecord as exc:
+                if on_corrupt is None:
+                    raise
+                return exc
+
         with ThreadPoolExecutor(max_workers=16) as pool:
-            return list(pool.map(self.version, ids))
+            found = list(pool.map(read, ids))
+        records = []
+        for item in found:
+            if isinstance(item, CorruptRecord):
+                assert on_corrupt is not None
+                on_corrupt(item)
+            else:
+                records.append(item)
+        return records
 
     # --- resolution -------------------------------------------------------------------
 
@@ -109,7 +191,7 @@ class Catalog:
             data = self.store.get_json(key)
         except ObjectNotFound:
             raise self._missing(parsed) from None
-        return str(data["version_id"])
+        return version_id_in(self.store, key, data)
 
     def _missing(self, ref: DatasetRef) -> VersionNotFound:
         assert ref.project is not None and ref.name is not None
@@ -174,9 +256,13 @@ class Catalog:
 
     def _claimed_by(self, key: str) -> str | None:
         try:
-            return str(self.store.get_json(key)["version_id"])
+            return self._pointer(key)
         except ObjectNotFound:
             return None
+
+    def _pointer(self, key: str) -> str:
+        """The version id a name claim or alias document points at (checked)."""
+        return version_id_in(self.store, key, self.store.get_json(key))
 
     def _try_claim(self, key: str, record: DraftRecord) -> bool:
         body = dump_json({"version_id": record.id, "claimed_at": now_iso()})
@@ -193,16 +279,20 @@ class Catalog:
 
     # --- aliases ----------------------------------------------------------------------
 
-    def aliases(self, project: str, name: str) -> dict[str, str]:
-        """alias → version id for one dataset."""
+    def aliases(
+        self, project: str, name: str, on_corrupt: OnCorrupt | None = None
+    ) -> dict[str, str]:
+        """alias → version id for one dataset (``on_corrupt``: skip corrupt aliases)."""
         prefix = layout.refs_prefix(project, name)
         keys = self.store.list_keys(prefix)
         result = {}
         for key in keys:
             try:
-                result[key[len(prefix) :]] = str(self.store.get_json(key)["version_id"])
+                owner = _tolerant(on_corrupt, self._pointer, key)
             except ObjectNotFound:
                 continue
+            if owner is not None:
+                result[key[len(prefix) :]] = owner
         return result
 
     def alias_history(self, project: str, name: str, alias: str) -> list[dict[str, Any]]:
@@ -262,24 +352,30 @@ class Catalog:
             if key.endswith(".json")
         ]
 
-    def dataset_version_ids(self, project: str, name: str) -> list[str]:
+    def dataset_version_ids(
+        self, project: str, name: str, on_corrupt: OnCorrupt | None = None
+    ) -> list[str]:
         prefix = layout.names_prefix(project, name)
         ids = []
         for key in self.store.list_keys(prefix):
-            owner = self._claimed_by(key)
+            owner = _tolerant(on_corrupt, self._claimed_by, key)
             if owner and owner not in ids:
                 ids.append(owner)
         return ids
 
     def iter_versions(
-        self, project: str | None = None, name: str | None = None
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        on_corrupt: OnCorrupt | None = None,
     ) -> Iterator[VersionRecord]:
-        """Finalized versions, oldest first."""
+        """Finalized versions, oldest first (``on_corrupt``: skip corrupt records)."""
         if project and name:
-            ids = self.dataset_version_ids(project, name)
-            records = [r for r in (self.find_version(i) for i in ids) if r is not None]
+            ids = self.dataset_version_ids(project, name, on_corrupt)
+            found = (_tolerant(on_corrupt, self.find_version, i) for i in ids)
+            records = [r for r in found if r is not None]
         else:
-            records = self.versions(self.all_version_ids())
+            records = self.versions(self.all_version_ids(), on_corrupt)
         for record in sorted(records, key=lambda r: (r.finalized_at, r.id)):
             if project and record.project != project:
                 continue

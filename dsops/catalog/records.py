@@ -49,13 +49,48 @@ def _to_dict(record: Any) -> dict[str, Any]:
     return data
 
 
+def _type_problem(annotation: str, value: Any) -> str | None:
+    """Why ``value`` does not fit a record field annotated ``annotation`` (None: it fits)."""
+    if annotation == "str | None" and value is None:
+        return None
+    if annotation in ("str", "str | None"):
+        return None if isinstance(value, str) else "a string"
+    if annotation == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "an integer"
+    if annotation == "tuple[str, ...]":
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        return None if ok else "a list of strings"
+    if annotation == "dict[str, int]":
+        ok = isinstance(value, dict) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+        )
+        return None if ok else "an object of integers"
+    if annotation.startswith("dict["):
+        return None if isinstance(value, dict) else "an object"
+    return None
+
+
 def _from_dict(cls: type[Any], data: dict[str, Any], what: str) -> Any:
-    known = {f.name for f in fields(cls)}
+    """Build a record, checking every field's JSON type (a corrupt record fails here)."""
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"Malformed {what}: expected a JSON object, got {type(data).__name__}.", what=what
+        )
+    known = {f.name: str(f.type) for f in fields(cls)}
+    values = {k: v for k, v in data.items() if k in known}
+    for key, value in values.items():
+        expected = _type_problem(known[key], value)
+        if expected is not None:
+            raise ManifestError(
+                f"Malformed {what}: {key!r} should be {expected}, not {value!r}.",
+                what=what,
+                field=key,
+            )
+    for key in ("parents", "tags"):
+        if key in values:
+            values[key] = tuple(values[key])
     try:
-        values = {k: v for k, v in data.items() if k in known}
-        for key in ("parents", "tags"):
-            if key in values:
-                values[key] = tuple(values[key])
         return cls(**values)
     except TypeError as exc:
         raise ManifestError(f"Malformed {what}: {exc}.", what=what) from exc

@@ -240,10 +240,12 @@ def add_files(
     wildcard: str | Sequence[str] | None = None,
     recursive: bool = True,
     progress: Callback | None = None,
+    *,
+    follow_symlinks: bool = False,
 ) -> ChangeSummary:
     ensure_open(ctx, draft)
     folder = normalize_dataset_path(dataset_path)
-    files = collect(sources, folder, wildcard, recursive)
+    files = collect(sources, folder, wildcard, recursive, follow_symlinks=follow_symlinks)
     view, _ = current_view(ctx, draft)
     rows, summary = _stage(ctx, draft, files, view, progress)
     _commit_part(ctx, draft, rows, summary, "add")
@@ -279,6 +281,8 @@ def sync_folder(
     folder: str | os.PathLike[str],
     dataset_path: str = "",
     progress: Callback | None = None,
+    *,
+    follow_symlinks: bool = False,
 ) -> ChangeSummary:
     """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing."""
     ensure_open(ctx, draft)
@@ -288,7 +292,8 @@ def sync_folder(
         raise SourceNotFound(
             f"Cannot sync {root!r}: it is not a folder. Give the folder to mirror.", path=root
         )
-    files = sorted(walk(os.path.abspath(root), prefix), key=lambda f: f.path)
+    found = walk(os.path.abspath(root), prefix, follow_symlinks=follow_symlinks)
+    files = sorted(found, key=lambda f: f.path)
     view, _ = current_view(ctx, draft)
     rows, summary = _stage(ctx, draft, files, view, progress)
     paths = view.column("path")

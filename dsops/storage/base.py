@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsops.errors import ConfigError, ObjectExists, ObjectNotFound
+from dsops.errors import ConfigError, CorruptRecord, ObjectExists, ObjectNotFound
 
 
 @dataclass(frozen=True)
@@ -139,11 +139,23 @@ class ObjectStore(ABC):
         return etag if current == data else None
 
     def get_json(self, key: str) -> Any:
-        return json.loads(self.get(key))
+        """The JSON document at ``key``; :class:`CorruptRecord` if it is not JSON."""
+        return self._parse_json(key, self.get(key))
 
     def get_json_with_etag(self, key: str) -> tuple[Any, str]:
         data, etag = self.get_with_etag(key)
-        return json.loads(data), etag
+        return self._parse_json(key, data), etag
+
+    def _parse_json(self, key: str, data: bytes) -> Any:
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CorruptRecord(
+                f"{self.url}/{key} is not valid JSON ({exc}): the record is corrupt; restore "
+                "it from a backup, or delete it if it is not needed.",
+                key=key,
+                store=self.url,
+            ) from exc
 
     def list_keys(self, prefix: str = "") -> builtins.list[str]:
         return sorted(info.key for info in self.list(prefix))

@@ -1,4 +1,4 @@
-"""The JSON API under the pages: ``/api/…``, read-only, documented at ``/docs``.
+"""The JSON API under the pages: ``/api/…``, read-only, described at ``/openapi.json``.
 
 Route functions are plain ``def``: FastAPI runs them in its thread pool, which is what
 store I/O and pyarrow work need. Errors are raised as dsops errors and turned into JSON

@@ -78,6 +78,9 @@ def create_app(
         title="dsops",
         version=dsops.__version__,
         description="Read-only browser and JSON API over a dsops dataset store.",
+        # Swagger UI and ReDoc load from a CDN that the CSP forbids: only the schema.
+        docs_url=None,
+        redoc_url=None,
     )
     options = {"manifest_budget": manifest_budget} if manifest_budget else {}
     app.state.dsops = UIContext(store, **options)
@@ -112,7 +115,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             log.warning("%s %s failed: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": redact(str(exc))}, status_code=status)
 
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug must still answer JSON, and never show a traceback to the browser
+        # (the server log has it).
+        return JSONResponse(
+            {"detail": f"Internal error ({type(exc).__name__}): see the server log."},
+            status_code=500,
+        )
+
     app.add_exception_handler(DsopsError, dsops_error)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 def _page(request: Request, status: int = 200) -> HTMLResponse:

@@ -7,6 +7,7 @@ moved aliases — is re-read after a short time.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -15,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from dsops.catalog import VersionRecord, is_version_id
 from dsops.dataset import Dataset
-from dsops.errors import VersionNotFound
+from dsops.errors import CorruptRecord, VersionNotFound
 from dsops.store import Store
 from dsops.ui import summaries
 from dsops.ui.contents import VersionIndex
@@ -24,6 +25,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 StoreSource = Store | str | Callable[[], Store] | None
+
+log = logging.getLogger(__name__)
 
 # Manifests kept in memory for paging: a 1M-file manifest is ~200-300 MB of Arrow data.
 DEFAULT_MANIFEST_BUDGET = 2 * 1024**3
@@ -150,7 +153,7 @@ class UIContext:
         ids = catalog.all_version_ids()
         with self._lock:
             new = [i for i in ids if i not in self._known]
-        for record in catalog.versions(new):
+        for record in catalog.versions(new, on_corrupt=_skip):
             with self._lock:
                 self._known[record.id] = record
         with self._lock:
@@ -162,7 +165,7 @@ class UIContext:
         for record in records:
             key = (record.project, record.name)
             if key not in aliases:
-                aliases[key] = catalog.aliases(*key)
+                aliases[key] = catalog.aliases(*key, on_corrupt=_skip)
         rows = [summaries.version_row(r, aliases[(r.project, r.name)]) for r in records]
         with self._lock:
             self._listing = (now, rows)
@@ -175,3 +178,8 @@ class UIContext:
             cached = self.derived.put(key, compute())
         result: V = cached
         return result
+
+
+def _skip(error: CorruptRecord) -> None:
+    # One bad record must not take the whole listing (and every page) down with it.
+    log.warning("skipped a corrupt record: %s", error)

@@ -1,12 +1,13 @@
 """Who may use the app: a token on every request, a loopback Host, safe headers.
 
 A pure ASGI middleware (not a FastAPI dependency) so that it guards *every* route,
-including ``/docs``, ``/openapi.json`` and streamed downloads.
+including ``/openapi.json`` and streamed downloads.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from http.cookies import SimpleCookie
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "dsops_ui_token"
@@ -34,9 +35,29 @@ Authenticate = Callable[[Request], Awaitable[Response | None]]
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
+_QUERY_TOKEN = re.compile(r"(?P<key>(?:^|[?&\s])token=)[^&\s\"']*")
+
+
 def redact(text: str) -> str:
     """Remove credentials embedded in URLs (``s3://key:secret@bucket``) from a message."""
     return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def redact_token(text: str) -> str:
+    """Hide ``token=`` query values (``/?token=abc`` → ``/?token=***``)."""
+    return _QUERY_TOKEN.sub(r"\g<key>***", text)
+
+
+class RedactTokens(logging.Filter):
+    """A log filter that hides ``?token=`` values, e.g. in uvicorn's access log lines
+    (whose arguments hold the request path with its query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_token(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_token(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def token_auth(token: str) -> Authenticate:
@@ -94,6 +115,15 @@ class GuardMiddleware:
             await refusal(scope, receive, send)
             return
         cookie = self._cookie_to_set(scope, request)
+        if cookie and self._is_page_login(request):
+            # Keep the token out of the address bar, history and later Referer headers:
+            # the cookie now carries it.
+            login = RedirectResponse(_without_token(request), status_code=303)
+            login.headers.append("set-cookie", cookie)
+            for name, value in SECURITY_HEADERS.items():
+                login.headers.setdefault(name, value)
+            await login(scope, receive, send)
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -119,6 +149,12 @@ class GuardMiddleware:
         # A page on another site that rebinds its DNS name to 127.0.0.1 lands here.
         return JSONResponse({"detail": f"Unexpected Host header {host!r}."}, status_code=400)
 
+    @staticmethod
+    def _is_page_login(request: Request) -> bool:
+        """A browser opening a page with ``?token=`` (API clients keep the plain answer)."""
+        accept = request.headers.get("accept", "")
+        return request.method in ("GET", "HEAD") and "text/html" in accept
+
     def _cookie_to_set(self, scope: Scope, request: Request) -> str | None:
         """After a valid ``?token=``, remember it so links and downloads keep working."""
         if not self.token:
@@ -134,3 +170,12 @@ class GuardMiddleware:
         if request.url.scheme == "https":
             cookie[COOKIE]["secure"] = True
         return cookie.output(header="").strip()
+
+
+def _without_token(request: Request) -> str:
+    """The request's own path and query, minus ``token=``: a relative redirect target."""
+    path = "/" + request.url.path.lstrip("/")  # never "//host": that would leave the site
+    query = "&".join(
+        part for part in request.url.query.split("&") if part and not part.startswith("token=")
+    )
+    return f"{path}?{query}" if query else path

@@ -16,7 +16,7 @@ from dsops.ui.security import COOKIE
 from dsops.ui.server import LOOPBACK_HOSTS, is_loopback
 
 TOKEN = "s3cret-token"
-GUARDED = ["/", "/api/datasets", "/api/info", "/docs", "/openapi.json", "/static/app.js",
+GUARDED = ["/", "/api/datasets", "/api/info", "/openapi.json", "/static/app.js",
            "/versions/" + "0" * 32, "/api/versions/" + "0" * 32 + "/zip"]  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def test_bearer_header_is_accepted(app_store: Store) -> None:
 
 def test_query_token_sets_a_cookie_that_then_suffices(app_store: Store) -> None:
     client = TestClient(create_app(app_store, token=TOKEN))
-    first = client.get("/", params={"token": TOKEN})
+    first = client.get("/api/info", params={"token": TOKEN})
     assert first.status_code == 200
     cookie = first.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}={TOKEN}")
@@ -78,16 +78,38 @@ def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
+class FakeSocket:
+    def __init__(self, host: str, port: int) -> None:
+        self.address = (host, port)
+
+    def getsockname(self) -> tuple[str, int]:
+        return self.address
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What serve() hands uvicorn; nothing listens (the socket is a stand-in)."""
     import uvicorn
+
+    from dsops.ui import server
 
     seen: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        seen["app"], seen["kwargs"] = app, kwargs
+    def fake_run(self: uvicorn.Server, sockets: list[Any] | None = None) -> None:
+        config = self.config
+        seen["app"], seen["sockets"] = config.app, sockets
+        seen["kwargs"] = {
+            "host": config.host,
+            "port": config.port,
+            "log_level": config.log_level,
+            "server_header": config.server_header,
+        }
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    monkeypatch.setattr(server, "listen", FakeSocket)
     return seen
 
 
