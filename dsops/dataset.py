@@ -429,8 +429,9 @@ class Dataset:
         downloaded to a temporary folder and added with their keys as paths (a
         ``file://`` URL too; a URL with nothing under it is an error, unlike an empty
         folder).
-        ``source_options`` are that store's options (``endpoint_url=``, keys…); by
-        default an ``s3://`` source reuses this dataset's S3 store options. Content
+        ``source_options`` are that store's options (``endpoint_url=``, keys…), for
+        every URL source; by default a source of the same kind as this dataset's store
+        reuses the store's options (see ``dsops.drafts.url_sources.source_options``). Content
         already stored (by any ancestor) is not uploaded again.
 
         Symbolic links inside a source folder (or below a glob's fixed leading folders)
@@ -451,21 +452,16 @@ class Dataset:
         """
         import tempfile
         from pathlib import Path
-        from urllib.parse import urlparse
 
-        from dsops.remote import download_prefix, is_url
+        from dsops.drafts.url_sources import download_prefix, is_url
+        from dsops.drafts.url_sources import source_options as options_for
 
         items = [path] if isinstance(path, (str, os.PathLike)) else builtins.list(path)
         remote = [str(i) for i in items if is_url(str(i))]
         local: builtins.list[str | os.PathLike[str]] = [i for i in items if not is_url(str(i))]
         with tempfile.TemporaryDirectory(prefix="dsops-source-") as scratch:
             for n, url in enumerate(remote):
-                same_kind = urlparse(url).scheme == urlparse(self._store.url).scheme
-                options = (
-                    source_options
-                    if source_options is not None
-                    else (self._store.options if same_kind else {})
-                )
+                options = options_for(url, self._store.url, self._store.options, source_options)
                 target = Path(scratch) / str(n)
                 download_prefix(url, target, **options)
                 local.append(str(target))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -11,7 +10,7 @@ import pyarrow as pa
 
 from dsops.errors import ObjectNotFound
 from dsops.hashing import hash_bytes
-from dsops.objects import ByteRange, coalesce, read_ranges
+from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.store import Store
 
 
@@ -53,16 +52,16 @@ class VerifyResult:
 def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -> VerifyResult:
     """Check every row's object (and, with ``deep``, its bytes and the local cache's)."""
     backend = store.backend
-    objects: dict[str, list[ByteRange]] = defaultdict(list)
-    for path, digest, obj, offset, length in zip(
-        table.column("path").to_pylist(),
-        table.column("hash").to_pylist(),
-        table.column("object").to_pylist(),
-        table.column("offset").to_pylist(),
-        table.column("length").to_pylist(),
-    ):
-        if obj:
-            objects[obj].append(ByteRange(offset, length, (path, digest)))
+    objects = group_by_object(
+        (obj, offset, length, (path, digest))
+        for path, digest, obj, offset, length in zip(
+            table.column("path").to_pylist(),
+            table.column("hash").to_pylist(),
+            table.column("object").to_pylist(),
+            table.column("offset").to_pylist(),
+            table.column("length").to_pylist(),
+        )
+    )
     missing: list[str] = []
     corrupted: list[str] = []
 

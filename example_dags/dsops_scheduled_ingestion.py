@@ -25,7 +25,7 @@ from airflow_provider.operators import (
     CreateDatasetOperator,
     FinalizeDatasetOperator,
 )
-from dsops.remote import is_url
+from dsops.drafts.url_sources import is_url
 
 with DAG(
     dag_id="dsops_scheduled_ingestion",

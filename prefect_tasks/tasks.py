@@ -18,7 +18,6 @@ from prefect.cache_policies import NO_CACHE
 
 from dsops import Dataset
 from dsops.events import version_event
-from dsops.remote import is_url
 from prefect_tasks import reporting
 from prefect_tasks.blocks import DsopsStore, StoreArg, resolve_store
 from prefect_tasks.runtime import (
@@ -129,11 +128,9 @@ def add_files(
     resolved = resolve_store(store)
     dataset = Dataset.get(version_id, store=resolved.store)
     sources = [source] if isinstance(source, (str, Path)) else list(source)
-    urls = [str(s) for s in sources if is_url(str(s))]
-    options: dict[str, Any] | None = None
-    if urls and all(u.lower().startswith("s3://") for u in urls):
-        # The SDK downloads URL sources; S3 ones read with the block's endpoint and keys.
-        options = resolve_store(source_block).options if source_block else resolved.options
+    # The SDK downloads URL sources (with the dataset store's options for sources of the
+    # same kind, unless a source block gives its own).
+    options = resolve_store(source_block).options if source_block else None
     summary = dataset.add_files(sources, dataset_path, wildcard, source_options=options)
     logger().info("Added to %s (%s): %s", dataset.id, _name(dataset), summary)
     return dataset.id

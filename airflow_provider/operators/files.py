@@ -14,7 +14,6 @@ from typing import Any
 from airflow_provider._common import optional_text, require_text, text_list
 from airflow_provider.hooks.dsops import DsopsHook
 from airflow_provider.operators.base import DsopsBaseOperator
-from dsops.remote import is_url
 
 
 class AddFilesOperator(DsopsBaseOperator):
@@ -69,23 +68,18 @@ class AddFilesOperator(DsopsBaseOperator):
             dataset_path,
             wildcard,
             self.recursive,
-            source_options=self._source_options(sources),
+            source_options=self._source_options(),
         )
         self.report_changes(context, ds, "Added to", summary)
         self.push_link(context, ds.id)
         return ds.id
 
-    def _source_options(self, sources: list[str]) -> dict[str, Any] | None:
-        """S3 options for URL sources (the SDK downloads them); None: the SDK's default."""
-        urls = [s for s in sources if is_url(s)]
-        if not urls or not all(u.lower().startswith("s3://") for u in urls):
+    def _source_options(self) -> dict[str, Any] | None:
+        """Options of ``source_conn_id`` for URL sources; None: the SDK's default (the
+        dataset store's own options for sources of the same kind)."""
+        if not self.source_conn_id:
             return None
-        settings = (
-            DsopsHook(dsops_conn_id=self.source_conn_id).settings
-            if self.source_conn_id
-            else self.hook.settings
-        )
-        return dict(settings.options)
+        return dict(DsopsHook(dsops_conn_id=self.source_conn_id).settings.options)
 
 
 class SyncFolderOperator(DsopsBaseOperator):

@@ -27,7 +27,6 @@ import re
 import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,7 +37,7 @@ import pyarrow as pa
 
 from dsops.errors import IntegrityError, InvalidDigest
 from dsops.hashing import hash_bytes, hash_file
-from dsops.objects import ByteRange, coalesce, read_ranges
+from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
 
@@ -222,9 +221,9 @@ class ObjectCache:
         ):
             if obj and digest not in wanted and not self.has(digest, size):
                 wanted[digest] = (obj, offset, length, size)
-        by_object: dict[str, list[ByteRange]] = defaultdict(list)
-        for digest, (obj, offset, length, _) in wanted.items():
-            by_object[obj].append(ByteRange(offset, length, digest))
+        by_object = group_by_object(
+            (obj, offset, length, digest) for digest, (obj, offset, length, _) in wanted.items()
+        )
         jobs: list[tuple[str, Sequence[ByteRange]]] = []
         for obj, ranges in by_object.items():
             for group in coalesce(ranges):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsops.objects.reader import ByteRange, coalesce, read_ranges
+from dsops.objects.reader import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.objects.writer import (
     PACK_TARGET_SIZE,
     SMALL_FILE_LIMIT,
@@ -20,6 +20,7 @@ __all__ = [
     "PendingFile",
     "StoreResult",
     "coalesce",
+    "group_by_object",
     "read_ranges",
     "store_files",
 ]

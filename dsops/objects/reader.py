@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from dsops.storage import ObjectStore
@@ -22,6 +23,25 @@ class ByteRange:
     @property
     def end(self) -> int:
         return self.offset + self.length
+
+
+def group_by_object(
+    rows: Iterable[tuple[str, int, int, object]],
+) -> dict[str, list[ByteRange]]:
+    """``(object key, offset, length, tag)`` rows → the byte ranges wanted of each object.
+
+    Rows without an object (empty files) are left out.
+
+    Example:
+        >>> rows = [("packs/p", 0, 3, "a"), ("", 0, 0, "e"), ("packs/p", 3, 2, "b")]
+        >>> {k: [r.tag for r in v] for k, v in group_by_object(rows).items()}
+        {'packs/p': ['a', 'b']}
+    """
+    by_object: dict[str, list[ByteRange]] = defaultdict(list)
+    for obj, offset, length, tag in rows:
+        if obj:
+            by_object[obj].append(ByteRange(offset, length, tag))
+    return dict(by_object)
 
 
 def coalesce(

@@ -18,6 +18,28 @@ from dsops.errors import SourceNotFound
 from dsops.storage import ObjectStore, open_store
 
 
+def source_options(
+    url: str, store_url: str, store_options: dict[str, Any], given: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The backend options to read URL source ``url`` with — decided here only.
+
+    ``given`` (the caller's ``source_options``, e.g. another connection's credentials)
+    applies to every URL source. Without it, a source of the same kind as the dataset's
+    store (``s3://`` landing bucket, ``s3://`` store) reuses the store's options — its
+    endpoint and keys —, and any other kind gets none (its backend's own defaults).
+
+    Example:
+        >>> source_options("s3://landing/day", "s3://data", {"endpoint_url": "http://x"}, None)
+        {'endpoint_url': 'http://x'}
+        >>> source_options("gs://landing/day", "s3://data", {"endpoint_url": "http://x"}, None)
+        {}
+    """
+    if given is not None:
+        return dict(given)
+    same_kind = urlparse(url).scheme.lower() == urlparse(store_url).scheme.lower()
+    return dict(store_options) if same_kind else {}
+
+
 def is_url(text: str | os.PathLike[str]) -> bool:
     """True for ``s3://``, ``gs://``, ``az://``, ``file://`` URLs; False for plain paths.
 
