@@ -166,10 +166,10 @@ def test_dsops_asset_uris_are_checked():
 
     assert create_asset(project="vision/cats", name="train").uri == "dsops://vision/cats/train"
     assert parse_dataset_uri("dsops://vision/cats/train") == ("vision/cats", "train")
-    with pytest.raises(ValueError, match="Not a dsops dataset URI"):
+    with pytest.raises(ValueError, match="Not a dsops dataset URL"):
         parse_dataset_uri("dsops://only-a-name")
     assert Asset("dsops://demo/events").uri == "dsops://demo/events"
-    with pytest.raises(ValueError, match="Not a dsops dataset URI"):
+    with pytest.raises(ValueError, match="Not a dsops dataset URL"):
         Asset("dsops://only-a-name")  # Airflow calls the registered handler
 
 
