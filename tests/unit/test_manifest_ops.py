@@ -82,3 +82,32 @@ def test_apply_parts_and_diff_match_a_plain_model() -> None:
         assert changes.added_paths == sorted(set(new) - set(old))
         assert changes.removed_paths == sorted(set(old) - set(new))
         assert changes.modified_paths == sorted(p for p in set(old) & set(new) if old[p] != new[p])
+
+
+def test_merge_parents_later_parent_wins_and_keeps_paths_sorted() -> None:
+    from dsops.manifest import merge_parents
+
+    first = _manifest({"a": ("h1", "v1"), "b": ("h2", "v1")})
+    second = _manifest({"b": ("h3", "v2"), "c": ("h4", "v2")})
+    merged = merge_parents([first, second])
+    assert merged.column("path").to_pylist() == ["a", "b", "c"]
+    assert merged.column("hash").to_pylist() == ["h1", "h3", "h4"]
+    assert merge_parents([]).num_rows == 0
+
+
+def test_select_matches_globs_and_folder_names() -> None:
+    from dsops.manifest import select
+
+    table = _manifest({p: ("h", "v") for p in ("img/a.png", "img/b.jpg", "txt/c.txt", "d.png")})
+    assert select(table, "*.png").column("path").to_pylist() == ["d.png", "img/a.png"]
+    assert select(table, ["txt"]).column("path").to_pylist() == ["txt/c.txt"]
+    assert select(table, None).num_rows == select(table, []).num_rows == 4
+
+
+def test_diff_counts_bytes_of_added_modified_and_removed() -> None:
+    old = _manifest({"a": ("x", "v"), "b": ("yy", "v"), "c": ("zzz", "v")})
+    new = _manifest({"a": ("x", "v"), "b": ("qqqq", "w"), "d": ("ddddd", "w")})
+    counts = diff(old, new).counts()
+    assert counts["added"] == counts["modified"] == counts["removed"] == 1
+    assert (counts["added_bytes"], counts["modified_bytes"], counts["removed_bytes"]) == (5, 4, 3)
+    assert not diff(old, old).changed
