@@ -61,8 +61,7 @@ def list_datasets(
     tag: Annotated[str, Query(description="Only datasets with a version so tagged.")] = "",
 ) -> list[dict[str, Any]]:
     """Every dataset with its version count, latest version, size, aliases, tags."""
-    found = summaries.datasets(_ctx(request).versions())
-    return [s for s in found if summaries.matches(s, q.strip(), tag.strip())]
+    return _ctx(request).datasets(q.strip(), tag.strip())
 
 
 @router.get(
@@ -112,10 +111,10 @@ def version_detail(request: Request, version_id: VersionId) -> dict[str, Any]:
     """A version's summary: semver, parents, children, aliases, provenance, stats."""
     ctx = _ctx(request)
     record = ctx.record(version_id)
-    listed = [v for v in ctx.versions() if v["project"] == record.project]
-    siblings = [v for v in listed if v["name"] == record.name]
-    aliases = {a: v["id"] for v in siblings for a in v["aliases"]}
-    row = summaries.version_row(record, aliases)
+    row = ctx.listed_version(record.id)
+    siblings = [
+        v for v in ctx.versions() if (v["project"], v["name"]) == (record.project, record.name)
+    ]
     parents = []
     for parent in record.parents:
         found = ctx.find_record(parent)

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from dsops import Dataset
+from dsops import Dataset, Store
 from dsops.errors import AccessDenied
 from dsops.ui import create_app
 from dsops.ui.security import redact
@@ -507,17 +507,16 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
     assert client.get("/docs").status_code == 404  # Swagger needs a CDN: not served
 
 
-def test_store_failures_are_502_json_without_credentials(demo: Demo) -> None:
-    app = create_app(demo.store)
+def test_store_failures_are_502_json_without_credentials(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(demo.store.url, cache_dir=tmp_path / "cache")
 
     def refuse() -> list[str]:
         raise AccessDenied("Access denied to s3://AKIAEXAMPLE:s3cr3t@bucket/prefix.")
 
-    with TestClient(app) as local:
-        app.state.dsops._source = None
-        app.state.dsops._store = type(
-            "Broken", (), {"catalog": type("C", (), {"all_version_ids": staticmethod(refuse)})}
-        )()
+    monkeypatch.setattr(store.catalog, "all_version_ids", refuse)
+    with TestClient(create_app(store)) as local:
         response = local.get("/api/datasets")
     assert response.status_code == 502
     assert "s3cr3t" not in response.text and "AKIAEXAMPLE" not in response.text
