@@ -23,6 +23,7 @@ from dsops.catalog import (
     is_version_id,
     new_version_id,
 )
+from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
 from dsops.drafts import ChangeSummary
 from dsops.errors import (
@@ -310,6 +311,48 @@ class Dataset:
                 continue
             rows.append({**draft.to_dict(), "ref": f"{draft.project}/{draft.name}"})
         return rows
+
+    @classmethod
+    def datasets(
+        cls,
+        q: str | None = None,
+        tag: str | None = None,
+        *,
+        store: StoreLike = None,
+        on_corrupt: Callable[[CorruptRecord], None] | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """One summary per dataset (``project/name``), sorted by project and name.
+
+        Args:
+            q: Search words: each must occur (case-insensitive) in ``project/name`` or
+                the description. None or empty: every dataset.
+            tag: Only datasets with a version so tagged.
+            store: A :class:`Store`, a URL, or None for the default store.
+            on_corrupt: Called with each corrupt record or alias, which is skipped (by
+                default a :class:`~dsops.errors.DsopsWarning` naming the key).
+
+        Returns:
+            Dicts with ``project``, ``name``, ``version_count``, ``latest`` (``id``,
+            ``version``, ``ref`` of the version ``latest`` points at, else the highest
+            semantic version), ``size`` and ``file_count`` of that latest version,
+            ``aliases`` (alias → version id), ``tags`` (of any version), ``updated``
+            (the newest finalize time, ISO 8601) and ``description`` (the latest one,
+            else the newest given).
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> _ = Dataset.create("demo", "toy", store=s, tags=["img"]).finalize()
+            >>> [toy] = Dataset.datasets(tag="img", store=s)
+            >>> toy["latest"]["ref"], toy["version_count"]
+            ('demo/toy@1.0.0', 1)
+            >>> list(toy["aliases"]), toy["tags"]
+            (['latest'], ['img'])
+            >>> Dataset.datasets(q="cats", store=s)
+            []
+        """
+        opened = Store.coerce(store)
+        return _search.datasets(opened.catalog, q or "", tag or "", on_corrupt or _warn_corrupt)
 
     def to_dict(self) -> dict[str, Any]:
         """The version record (or the draft record, with ``version: None``), JSON-ready."""

@@ -11,8 +11,8 @@ import posixpath
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 import dsops
 from dsops.dataset import Dataset
@@ -61,8 +61,7 @@ def list_datasets(
     tag: Annotated[str, Query(description="Only datasets with a version so tagged.")] = "",
 ) -> list[dict[str, Any]]:
     """Every dataset with its version count, latest version, size, aliases, tags."""
-    found = summaries.datasets(_ctx(request).versions())
-    return [s for s in found if summaries.matches(s, q.strip(), tag.strip())]
+    return _ctx(request).datasets(q.strip(), tag.strip())
 
 
 @router.get(
@@ -112,10 +111,10 @@ def version_detail(request: Request, version_id: VersionId) -> dict[str, Any]:
     """A version's summary: semver, parents, children, aliases, provenance, stats."""
     ctx = _ctx(request)
     record = ctx.record(version_id)
-    listed = [v for v in ctx.versions() if v["project"] == record.project]
-    siblings = [v for v in listed if v["name"] == record.name]
-    aliases = {a: v["id"] for v in siblings for a in v["aliases"]}
-    row = summaries.version_row(record, aliases)
+    row = ctx.listed_version(record.id)
+    siblings = [
+        v for v in ctx.versions() if (v["project"], v["name"]) == (record.project, record.name)
+    ]
     parents = []
     for parent in record.parents:
         found = ctx.find_record(parent)
@@ -189,19 +188,53 @@ def _row(ctx: UIContext, version_id: str, path: str) -> Any:
 
 @router.get(
     "/versions/{version_id}/file",
-    responses={**_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"application/octet-stream": {}}},
+        206: {
+            "description": "The byte range asked for.",
+            "content": {"application/octet-stream": {}},
+        },
+        416: {"model": models.Error, "description": "The range starts past the end."},
+    },
     response_class=Response,
 )
-def download_file(request: Request, version_id: VersionId, path: FilePath) -> Response:
-    """The bytes of one file, as an attachment."""
+def download_file(
+    request: Request,
+    version_id: VersionId,
+    path: FilePath,
+    range_: Annotated[
+        str | None, Header(alias="range", description="One byte range: bytes=first-[last].")
+    ] = None,
+    if_range: Annotated[
+        str | None, Header(description="Serve the range only if the ETag is still this.")
+    ] = None,
+) -> Response:
+    """The bytes of one file, as an attachment; one byte range (``Range``) gives 206."""
     ctx = _ctx(request)
     row = _row(ctx, version_id, path)
-    headers = _attachment(posixpath.basename(path))
-    if int(row.column("size")[0].as_py()) == 0:
-        return Response(b"", media_type="application/octet-stream", headers=headers)
-    files.fetch(ctx.store, row)
-    local = files.cached_path(ctx.store, str(row.column("hash")[0].as_py()))
-    return FileResponse(local, media_type="application/octet-stream", headers=headers)
+    size = int(row.column("size")[0].as_py())
+    etag = f'"{row.column("hash")[0].as_py()}"'
+    headers = {**_attachment(posixpath.basename(path)), "accept-ranges": "bytes", "etag": etag}
+    try:
+        wanted = files.byte_range(range_ if if_range in (None, etag) else None, size)
+    except files.RangeNotSatisfiable as exc:
+        return JSONResponse(
+            {"detail": f"Range not satisfiable: {exc}."},
+            status_code=416,
+            headers={"content-range": f"bytes */{size}"},
+        )
+    start, end = wanted or (0, size - 1)
+    handle = ctx.dataset(version_id).open(path)  # fetched and verified before answering
+    if wanted is not None:
+        headers["content-range"] = f"bytes {start}-{end}/{size}"
+    headers["content-length"] = str(end - start + 1)
+    return StreamingResponse(
+        files.iter_chunks(handle, start, end - start + 1),
+        status_code=200 if wanted is None else 206,
+        media_type="application/octet-stream",
+        headers=headers,
+    )
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -288,7 +321,7 @@ def preview(request: Request, version_id: VersionId, path: FilePath) -> dict[str
     digest = str(row.column("hash")[0].as_py())
     try:
         result: dict[str, Any] = ctx.derive(
-            ("preview", digest, path), lambda: previews.table_preview(ctx.store, row)
+            ("preview", digest, path), lambda: previews.table_preview(ctx.dataset(version_id), row)
         )
     except (OSError, ValueError) as exc:  # pyarrow's parse errors are ValueErrors
         raise UnsupportedPreview(f"Cannot read {path!r} as a table: {exc}") from exc
@@ -308,7 +341,9 @@ def thumbnail(request: Request, version_id: VersionId, path: FilePath) -> Respon
         raise UnsupportedPreview(f"No thumbnail for {path!r}: not an image type.")
     digest = str(row.column("hash")[0].as_py())
     try:
-        png: bytes = ctx.derive(("thumb", digest), lambda: previews.thumbnail(ctx.store, row))
+        png: bytes = ctx.derive(
+            ("thumb", digest), lambda: previews.thumbnail(ctx.dataset(version_id), row)
+        )
     except (OSError, ValueError) as exc:  # Pillow: unreadable, truncated, too large
         raise UnsupportedPreview(f"Cannot read {path!r} as an image: {exc}") from exc
     return Response(png, media_type="image/png", headers={"cache-control": "max-age=86400"})

@@ -74,8 +74,7 @@ class UIContext:
         self._indexes: LRU[str, VersionIndex] = LRU(manifest_budget, lambda v: v.nbytes)
         self._index_locks: dict[str, threading.Lock] = {}
         self.derived: LRU[tuple[Any, ...], Any] = LRU(64)
-        self._listing: tuple[float, list[dict[str, Any]]] | None = None
-        self._known: dict[str, VersionRecord] = {}
+        self._listings: LRU[tuple[str, ...], tuple[float, Any]] = LRU(64)
 
     @property
     def store(self) -> Store:
@@ -90,8 +89,7 @@ class UIContext:
 
     def dataset(self, version_id: str) -> Dataset:
         """A finalized version by id; anything else (bad id, draft) is not found."""
-        record = self.record(version_id)
-        return Dataset(self.store, None, record)
+        return Dataset.get(self.record(version_id).id, store=self.store)
 
     def record(self, version_id: str) -> VersionRecord:
         if not is_version_id(version_id):
@@ -99,7 +97,7 @@ class UIContext:
                 f"{version_id!r} is not a version id (32 hexadecimal characters).",
                 version_id=version_id,
             )
-        cached = self._records.get(version_id) or self._known.get(version_id)
+        cached = self._records.get(version_id)
         if cached is not None:
             return cached
         record = self.store.catalog.version(version_id)
@@ -138,38 +136,47 @@ class UIContext:
 
     # --- listing ----------------------------------------------------------------------
 
-    def versions(self) -> list[dict[str, Any]]:
-        """Every finalized version (oldest first), re-listed every few seconds.
+    def versions(self, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """Every finalized version (oldest first), as the pages show it.
 
-        Records are immutable, so only versions not seen before are read; aliases move,
-        so they are re-read on every listing.
+        :meth:`Dataset.list` is re-read every few seconds (``fresh``: now); records
+        are immutable, so the store's catalog reads each one once, and only the
+        listing and the aliases are read again.
         """
+        return self._listed(
+            ("versions",),
+            lambda: [
+                summaries.version_row(row)
+                for row in Dataset.list(store=self.store, on_corrupt=_skip)
+            ],
+            fresh=fresh,
+        )
+
+    def listed_version(self, version_id: str) -> dict[str, Any]:
+        """The :meth:`versions` row of one version (listed again if it is newer)."""
+        for fresh in (False, True):
+            row = next((v for v in self.versions(fresh=fresh) if v["id"] == version_id), None)
+            if row is not None:
+                return row
+        raise VersionNotFound(f"Version {version_id} is not listed.", version_id=version_id)
+
+    def datasets(self, q: str = "", tag: str = "") -> list[dict[str, Any]]:
+        """:meth:`Dataset.datasets` (the summaries found), re-read every few seconds."""
+        return self._listed(
+            ("datasets", q, tag),
+            lambda: Dataset.datasets(q, tag, store=self.store, on_corrupt=_skip),
+        )
+
+    def _listed(self, key: tuple[str, ...], compute: Callable[[], V], *, fresh: bool = False) -> V:
+        # Listings change (new versions, moved aliases): each is kept LIST_TTL_SECONDS.
         now = time.monotonic()
-        with self._lock:
-            listing = self._listing
-        if listing is not None and now - listing[0] < LIST_TTL_SECONDS:
-            return listing[1]
-        catalog = self.store.catalog
-        ids = catalog.all_version_ids()
-        with self._lock:
-            new = [i for i in ids if i not in self._known]
-        for record in catalog.versions(new, on_corrupt=_skip):
-            with self._lock:
-                self._known[record.id] = record
-        with self._lock:
-            records = sorted(
-                (self._known[i] for i in ids if i in self._known),
-                key=lambda r: (r.finalized_at, r.id),
-            )
-        aliases: dict[tuple[str, str], dict[str, str]] = {}
-        for record in records:
-            key = (record.project, record.name)
-            if key not in aliases:
-                aliases[key] = catalog.aliases(*key, on_corrupt=_skip)
-        rows = [summaries.version_row(r, aliases[(r.project, r.name)]) for r in records]
-        with self._lock:
-            self._listing = (now, rows)
-        return rows
+        cached = None if fresh else self._listings.get(key)
+        if cached is not None and now - cached[0] < LIST_TTL_SECONDS:
+            result: V = cached[1]
+            return result
+        value = compute()
+        self._listings.put(key, (now, value))
+        return value
 
     def derive(self, key: tuple[Any, ...], compute: Callable[[], V]) -> V:
         """A cached result computed from immutable inputs (diffs, previews, thumbnails)."""

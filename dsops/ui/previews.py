@@ -15,9 +15,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from dsops.dataset import Dataset
 from dsops.errors import MissingDependency
-from dsops.store import Store
-from dsops.ui import files
 
 PREVIEW_ROWS = 20
 PREVIEW_COLUMNS = 50
@@ -40,15 +39,16 @@ def kind(path: str) -> str | None:
     return None
 
 
-def table_preview(store: Store, row: pa.Table, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """Column names and the first ``rows`` rows (cells as short strings)."""
+def table_preview(dataset: Dataset, row: pa.Table, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
+    """Column names and the first ``rows`` rows (cells as short strings) of the file of
+    ``row`` (a one-row manifest table of ``dataset``)."""
     path = str(row.column("path")[0].as_py())
     extension = posixpath.splitext(path)[1].lower().lstrip(".")
     total: int | None
     if extension == "parquet":
-        table, total, columns = _parquet_head(store, row, rows)
+        table, total, columns = _parquet_head(dataset, path, rows)
     else:
-        table, total = _csv_head(store, row, rows, TABLE_TYPES[extension])
+        table, total = _csv_head(dataset, row, rows, TABLE_TYPES[extension])
         columns = table.num_columns
     table = table.slice(0, rows).select(table.column_names[:PREVIEW_COLUMNS])
     return {
@@ -60,9 +60,8 @@ def table_preview(store: Store, row: pa.Table, rows: int = PREVIEW_ROWS) -> dict
     }
 
 
-def _parquet_head(store: Store, row: pa.Table, rows: int) -> tuple[pa.Table, int, int]:
-    files.fetch(store, row)
-    with pq.ParquetFile(files.cached_path(store, str(row.column("hash")[0].as_py()))) as pf:
+def _parquet_head(dataset: Dataset, path: str, rows: int) -> tuple[pa.Table, int, int]:
+    with dataset.open(path) as fh, pq.ParquetFile(fh) as pf:
         schema = pf.schema_arrow
         names = schema.names[:PREVIEW_COLUMNS]
         batch = next(pf.iter_batches(batch_size=rows, columns=names), None)
@@ -75,10 +74,11 @@ def _parquet_head(store: Store, row: pa.Table, rows: int) -> tuple[pa.Table, int
 
 
 def _csv_head(
-    store: Store, row: pa.Table, rows: int, delimiter: str
+    dataset: Dataset, row: pa.Table, rows: int, delimiter: str
 ) -> tuple[pa.Table, int | None]:
     size = int(row.column("size")[0].as_py())
-    data = files.read_head(store, row, CSV_HEAD_BYTES)
+    with dataset.open(str(row.column("path")[0].as_py())) as fh:
+        data = fh.read(CSV_HEAD_BYTES)
     if len(data) < size:  # drop the last, probably cut, line
         data = data[: data.rfind(b"\n") + 1]
     if not data.strip():
@@ -98,8 +98,8 @@ def _cell(value: Any) -> str | int | float | bool | None:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-def thumbnail(store: Store, row: pa.Table, px: int = THUMBNAIL_PX) -> bytes:
-    """A PNG at most ``px`` wide and high."""
+def thumbnail(dataset: Dataset, row: pa.Table, px: int = THUMBNAIL_PX) -> bytes:
+    """A PNG at most ``px`` wide and high of the image file of ``row`` (in ``dataset``)."""
     try:
         from PIL import Image
     except ImportError as exc:
@@ -110,7 +110,7 @@ def thumbnail(store: Store, row: pa.Table, px: int = THUMBNAIL_PX) -> bytes:
         raise ValueError(f"The image is larger than {MAX_IMAGE_BYTES // 1024**2} MiB.")
     out = io.BytesIO()
     try:
-        with files.open_row(store, row) as fh, Image.open(fh) as image:
+        with dataset.open(str(row.column("path")[0].as_py())) as fh, Image.open(fh) as image:
             image.draft("RGB", (px, px))  # JPEG: decode at a reduced scale, much faster
             image.thumbnail((px, px))
             small = image if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA")

@@ -1,11 +1,9 @@
-"""Turn SDK listings into what the pages show: datasets, versions, provenance, growth."""
+"""Turn SDK listings into what the pages show: versions, provenance, growth."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-from dsops.catalog import VersionRecord, semver
 
 _URL_PREFIXES = ("http://", "https://")
 
@@ -58,70 +56,15 @@ def _summary(data: Mapping[str, Any], source: str | None) -> str:
     return " / ".join(str(p) for p in parts if p)
 
 
-def version_row(record: VersionRecord, aliases: Mapping[str, str]) -> dict[str, Any]:
-    """The fields of :meth:`Dataset.list`, plus provenance, for one version."""
-    return {
-        "id": record.id,
-        "project": record.project,
-        "name": record.name,
-        "version": record.version,
-        "ref": record.ref,
-        "parents": list(record.parents),
-        "created": record.created_at,
-        "finalized": record.finalized_at,
-        "file_count": record.file_count,
-        "size": record.total_size,
-        "tags": list(record.tags),
-        "description": record.description,
-        "aliases": sorted(a for a, v in aliases.items() if v == record.id),
-        "changes": dict(record.changes),
-        "provenance": provenance(record.provenance),
-    }
+def version_row(listed: Mapping[str, Any]) -> dict[str, Any]:
+    """A :meth:`Dataset.list` row as the pages show it: provenance summarized, with links.
 
-
-def _semver_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    label = str(row["version"])
-    return (1, semver.parse(label), row["finalized"]) if semver.is_semver(label) else (0, label)
-
-
-def datasets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One summary per ``project/name`` from all versions (:meth:`Dataset.list` dicts)."""
-    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault((row["project"], row["name"]), []).append(row)
-    result = []
-    for (project, name), versions in sorted(grouped.items()):
-        aliases = {alias: str(v["id"]) for v in versions for alias in v["aliases"]}
-        by_id = {v["id"]: v for v in versions}
-        latest = by_id.get(aliases.get("latest", "")) or max(versions, key=_semver_key)
-        tags = sorted({t for v in versions for t in v["tags"]})
-        result.append(
-            {
-                "project": project,
-                "name": name,
-                "version_count": len(versions),
-                "latest": {"id": latest["id"], "version": latest["version"], "ref": latest["ref"]},
-                "size": latest["size"],
-                "file_count": latest["file_count"],
-                "aliases": dict(sorted(aliases.items())),
-                "tags": tags,
-                "updated": max(str(v["finalized"]) for v in versions),
-                # The latest description, or the newest one given (most versions give none).
-                "description": latest["description"]
-                or next((v["description"] for v in reversed(versions) if v["description"]), ""),
-            }
-        )
-    return result
-
-
-def matches(summary: Mapping[str, Any], query: str, tag: str) -> bool:
-    """Search by name (substring of ``project/name`` or the description) and by tag."""
-    if tag and tag not in summary["tags"]:
-        return False
-    if not query:
-        return True
-    text = f"{summary['project']}/{summary['name']} {summary['description']}".lower()
-    return all(word in text for word in query.lower().split())
+    The UI's JSON keys for a version are :meth:`Dataset.list`'s keys (``app.js`` reads
+    ``created``, ``finalized``, ``size``, ``file_count``, ``aliases``…). Note for the
+    "version as a dict" unification: if that renames a key, map it back here rather
+    than in the routes or the script.
+    """
+    return {**listed, "provenance": provenance(listed["provenance"])}
 
 
 def growth(versions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from dsops import Dataset
+from dsops import Dataset, Store
 from dsops.errors import AccessDenied
 from dsops.ui import create_app
 from dsops.ui.security import redact
@@ -294,6 +294,55 @@ def test_download_file_returns_exact_bytes_as_attachment(client: TestClient, dem
         assert response.headers["content-type"] == "application/octet-stream"
         assert response.headers["content-disposition"].startswith("attachment;")
         assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-length"] == str(len(content))
+        assert response.headers["accept-ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "part"),
+    [
+        ("bytes=2-4", 206, slice(2, 5)),
+        ("bytes=3-", 206, slice(3, None)),
+        ("bytes=-4", 206, slice(-4, None)),
+        ("bytes=0-999999", 206, slice(0, None)),  # clipped to the file
+        ("bytes=0-1,4-5", 200, slice(0, None)),  # several ranges: the whole file
+        ("bytes=5-2", 200, slice(0, None)),  # malformed: ignored
+        ("items=0-1", 200, slice(0, None)),
+    ],
+)
+def test_download_serves_one_byte_range_through_the_sdk(
+    client: TestClient, demo: Demo, header: str, status: int, part: slice
+) -> None:
+    content = demo.files["v2"]["labels.csv"]
+    url = f"/api/versions/{demo.ids['v2']}/file"
+    response = client.get(url, params={"path": "labels.csv"}, headers={"range": header})
+    assert response.status_code == status
+    assert response.content == content[part]
+    assert response.headers["content-length"] == str(len(content[part]))
+    if status == 206:
+        first = part.start if part.start >= 0 else len(content) + part.start
+        expected = f"bytes {first}-{first + len(content[part]) - 1}/{len(content)}"
+        assert response.headers["content-range"] == expected
+
+
+def test_download_range_past_the_end_is_416_and_a_stale_if_range_gets_everything(
+    client: TestClient, demo: Demo
+) -> None:
+    content = demo.files["v2"]["labels.csv"]
+    url = f"/api/versions/{demo.ids['v2']}/file"
+    past = client.get(
+        url, params={"path": "labels.csv"}, headers={"range": f"bytes={len(content)}-"}
+    )
+    assert past.status_code == 416
+    assert past.headers["content-range"] == f"bytes */{len(content)}"
+    assert "not satisfiable" in past.json()["detail"]
+    etag = client.get(url, params={"path": "labels.csv"}).headers["etag"]
+    fresh = {"range": "bytes=0-1", "if-range": etag}
+    assert client.get(url, params={"path": "labels.csv"}, headers=fresh).status_code == 206
+    stale = client.get(
+        url, params={"path": "labels.csv"}, headers={"range": "bytes=0-1", "if-range": '"x"'}
+    )
+    assert (stale.status_code, stale.content) == (200, content)
 
 
 @pytest.mark.parametrize(
@@ -507,17 +556,16 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
     assert client.get("/docs").status_code == 404  # Swagger needs a CDN: not served
 
 
-def test_store_failures_are_502_json_without_credentials(demo: Demo) -> None:
-    app = create_app(demo.store)
+def test_store_failures_are_502_json_without_credentials(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(demo.store.url, cache_dir=tmp_path / "cache")
 
     def refuse() -> list[str]:
         raise AccessDenied("Access denied to s3://AKIAEXAMPLE:s3cr3t@bucket/prefix.")
 
-    with TestClient(app) as local:
-        app.state.dsops._source = None
-        app.state.dsops._store = type(
-            "Broken", (), {"catalog": type("C", (), {"all_version_ids": staticmethod(refuse)})}
-        )()
+    monkeypatch.setattr(store.catalog, "all_version_ids", refuse)
+    with TestClient(create_app(store)) as local:
         response = local.get("/api/datasets")
     assert response.status_code == 502
     assert "s3cr3t" not in response.text and "AKIAEXAMPLE" not in response.text

@@ -54,10 +54,10 @@ def test_one_corrupt_record_is_skipped_in_listings_and_a_json_error_when_asked_f
 def test_an_unexpected_error_answers_json_without_a_traceback(app_store: Store) -> None:
     app = create_app(app_store)
 
-    def broken() -> list[dict[str, Any]]:
+    def broken(q: str = "", tag: str = "") -> list[dict[str, Any]]:
         raise RuntimeError("secret internals /home/user/.aws")
 
-    app.state.dsops.versions = broken
+    app.state.dsops.datasets = broken
     response = TestClient(app, raise_server_exceptions=False).get("/api/datasets")
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/json")
