@@ -307,24 +307,6 @@ def describe_changes(summary: ChangeSummary) -> str:
     )
 
 
-def dataset_dict(ds: Dataset) -> dict[str, Any]:
-    """The full record of a version, or what is known of a draft."""
-    if ds.record is not None:
-        return {**ds.record.to_dict(), "ref": ds.ref, "aliases": ds.aliases(), "final": True}
-    return {
-        "id": ds.id,
-        "project": ds.project,
-        "name": ds.name,
-        "version": None,
-        "parents": ds.parents,
-        "description": ds.description,
-        "tags": ds.tags,
-        "created_at": ds.created_at,
-        "ref": ds.ref,
-        "final": False,
-    }
-
-
 class RefNames:
     """Version id → readable ref (``project/name@1.0.0``), looked up once per id."""
 
@@ -435,7 +417,7 @@ def create(
         tags=list(tags),
         version=version,
     )
-    settings.emit(dataset_dict(ds), ds.id, essential=True)
+    settings.emit(ds.to_dict(), ds.id, essential=True)
 
 
 _FOLLOW_SYMLINKS = click.option(
@@ -554,7 +536,7 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
     """
     ds = Dataset.get(version_id, store=settings.store())
     ds.finalize(alias=alias)
-    record = dataset_dict(ds)
+    record = ds.to_dict()
     settings.emit(record, f"{ds.id} {printable(ds.ref)}", essential=True)
     changes = ChangeSummary.from_dict(record.get("changes", {}))
     settings.note(
@@ -644,8 +626,8 @@ def list_versions(
             r["id"],
             ", ".join(names(p) for p in r["parents"]) or "-",
             str(r["file_count"]),
-            human_size(r["size"]),
-            local_time(r["created"]),
+            human_size(r["total_size"]),
+            local_time(r["created_at"]),
             ", ".join(r["aliases"]) or "-",
         ]
         for r in rows

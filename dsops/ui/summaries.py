@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dsops.catalog import VersionRecord, semver
+from dsops.catalog import VersionRecord, semver, version_dict
 
 _URL_PREFIXES = ("http://", "https://")
 
@@ -59,29 +59,15 @@ def _summary(data: Mapping[str, Any], source: str | None) -> str:
 
 
 def version_row(record: VersionRecord, aliases: Mapping[str, str]) -> dict[str, Any]:
-    """The fields of :meth:`Dataset.list`, plus provenance, for one version."""
-    return {
-        "id": record.id,
-        "project": record.project,
-        "name": record.name,
-        "version": record.version,
-        "ref": record.ref,
-        "parents": list(record.parents),
-        "created": record.created_at,
-        "finalized": record.finalized_at,
-        "file_count": record.file_count,
-        "size": record.total_size,
-        "tags": list(record.tags),
-        "description": record.description,
-        "aliases": sorted(a for a, v in aliases.items() if v == record.id),
-        "changes": dict(record.changes),
-        "provenance": provenance(record.provenance),
-    }
+    """The version as :meth:`Dataset.to_dict` gives it, plus ``produced_by``: its
+    provenance read for the page (orchestrator, summary, links)."""
+    names = [a for a, v in aliases.items() if v == record.id]
+    return {**version_dict(record, names), "produced_by": provenance(record.provenance)}
 
 
 def _semver_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
     label = str(row["version"])
-    return (1, semver.parse(label), row["finalized"]) if semver.is_semver(label) else (0, label)
+    return (1, semver.parse(label), row["finalized_at"]) if semver.is_semver(label) else (0, label)
 
 
 def datasets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -101,11 +87,11 @@ def datasets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "name": name,
                 "version_count": len(versions),
                 "latest": {"id": latest["id"], "version": latest["version"], "ref": latest["ref"]},
-                "size": latest["size"],
+                "size": latest["total_size"],
                 "file_count": latest["file_count"],
                 "aliases": dict(sorted(aliases.items())),
                 "tags": tags,
-                "updated": max(str(v["finalized"]) for v in versions),
+                "updated": max(str(v["finalized_at"]) for v in versions),
                 # The latest description, or the newest one given (most versions give none).
                 "description": latest["description"]
                 or next((v["description"] for v in reversed(versions) if v["description"]), ""),
@@ -129,9 +115,9 @@ def growth(versions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         {
             "id": v["id"],
             "version": v["version"],
-            "finalized": v["finalized"],
+            "finalized": v["finalized_at"],
             "file_count": v["file_count"],
-            "size": v["size"],
+            "size": v["total_size"],
         }
         for v in versions
     ]
