@@ -566,7 +566,7 @@ def test_no_progress_bars_when_stderr_is_not_a_terminal(run: Run, tmp_path: Path
 def test_progress_bars_on_a_terminal_show_bytes_and_throughput_but_not_with_json(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dsops.cli._isatty", lambda _stream: True)
+    monkeypatch.setattr("dsops.cli.output._isatty", lambda _stream: True)
     src = write_tree(tmp_path / "src", {"a": "x" * 10_000, "b": "y" * 20_000})
     draft = run("create", "--project", "demo", "--name", "toy").stdout.strip()
     shown = run("add", draft, str(src)).stderr
