@@ -20,8 +20,10 @@ from dsops.catalog import (
     VersionRecord,
     check_alias,
     check_project_name,
+    draft_dict,
     is_version_id,
     new_version_id,
+    version_dict,
 )
 from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
@@ -251,7 +253,7 @@ class Dataset:
         store: StoreLike = None,
         on_corrupt: Callable[[CorruptRecord], None] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Finalized versions, oldest first, as dicts (id, project, name, version, …).
+        """Finalized versions, oldest first, each as :meth:`to_dict` gives it.
 
         A corrupt record (a version record or alias that is not valid JSON or has wrong
         types) does not break the listing: it is skipped and passed to ``on_corrupt``,
@@ -273,26 +275,8 @@ class Dataset:
             key = (record.project, record.name)
             if key not in alias_cache:
                 alias_cache[key] = opened.catalog.aliases(*key, on_corrupt=report)
-            rows.append(
-                {
-                    "id": record.id,
-                    "project": record.project,
-                    "name": record.name,
-                    "version": record.version,
-                    "ref": record.ref,
-                    "parents": list(record.parents),
-                    "created": record.created_at,
-                    "created_at": record.created_at,
-                    "finalized": record.finalized_at,
-                    "file_count": record.file_count,
-                    "size": record.total_size,
-                    "tags": list(record.tags),
-                    "description": record.description,
-                    "aliases": sorted(a for a, v in alias_cache[key].items() if v == record.id),
-                    "changes": dict(record.changes),
-                    "provenance": dict(record.provenance),
-                }
-            )
+            names = [a for a, v in alias_cache[key].items() if v == record.id]
+            rows.append(version_dict(record, names))
         return rows
 
     @classmethod
@@ -355,17 +339,27 @@ class Dataset:
         return _search.datasets(opened.catalog, q or "", tag or "", on_corrupt or _warn_corrupt)
 
     def to_dict(self) -> dict[str, Any]:
-        """The version record (or the draft record, with ``version: None``), JSON-ready."""
+        """The version as a dict, the shape the CLI, events and the UI use too.
+
+        A finalized version: its record's fields (``VersionRecord.to_dict()``) plus
+        ``ref``, ``state: "final"`` and ``aliases`` (names pointing at it, sorted). A
+        draft: the same keys, with ``version`` and the fields only a finalized version
+        has set to None, ``requested_version``, ``state: "draft"``, ``ref`` = its id and
+        ``aliases: []``. See docs/SHAPES.md.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> ds = Dataset.create("demo", "toy", store=s)
+            >>> ds.to_dict()["state"], ds.to_dict()["total_size"]
+            ('draft', None)
+            >>> _ = ds.finalize(); d = ds.to_dict()
+            >>> d["state"], d["ref"], d["aliases"], d["total_size"]
+            ('final', 'demo/toy@1.0.0', ['latest'], 0)
+        """
         if self._record is not None:
-            return {**self._record.to_dict(), "ref": self._record.ref, "state": "final"}
-        draft = self._draft_record.to_dict()
-        return {
-            **draft,
-            "version": None,
-            "requested_version": draft.pop("version"),
-            "ref": self.id,
-            "state": "draft",
-        }
+            return version_dict(self._record, self.aliases())
+        return draft_dict(self._draft_record)
 
     # --- properties -------------------------------------------------------------------
 

@@ -6,38 +6,26 @@ downstream pipeline reads the version it was triggered by the same way everywher
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from dsops.catalog import VersionRecord
+from dsops.catalog import VersionRecord, version_dict
 
 
 def version_event(
-    record: VersionRecord, store_url: str, aliases: Sequence[str] | None = None
+    record: VersionRecord, store_url: str, aliases: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """A JSON-serializable summary of ``record``: ids, semver, counts, changes, store.
+    """The version as a dict (``Dataset.to_dict``'s shape, docs/SHAPES.md) plus
+    ``version_id`` (= ``id``, the key event consumers read) and ``store``.
 
     Example:
         >>> from dsops.catalog import VersionRecord
         >>> r = VersionRecord(id="ab" * 16, project="demo", name="toy", version="1.0.0")
-        >>> version_event(r, "/tmp/store")["ref"]
-        'demo/toy@1.0.0'
+        >>> event = version_event(r, "/tmp/store", ["latest"])
+        >>> event["ref"], event["version_id"] == event["id"], event["aliases"]
+        ('demo/toy@1.0.0', True, ['latest'])
     """
-    event: dict[str, Any] = {
-        "version_id": record.id,
-        "version": record.version,
-        "ref": record.ref,
-        "project": record.project,
-        "name": record.name,
-        "parents": list(record.parents),
-        "file_count": record.file_count,
-        "total_size": record.total_size,
-        "changes": {key: int(value) for key, value in record.changes.items()},
-        "store": store_url,
-    }
-    if aliases is not None:
-        event["aliases"] = list(aliases)
-    return event
+    return {**version_dict(record, aliases), "version_id": record.id, "store": store_url}
 
 
 __all__ = ["version_event"]

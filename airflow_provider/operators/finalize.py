@@ -23,8 +23,9 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
 
     The version record gets the Airflow provenance (dag id, run id, task id, try number,
     logical date, run URL). The dataset's Asset ``dsops://<project>/<name>`` gets an
-    event whose ``extra`` carries ``version_id``, ``version``, ``ref`` and the change
-    counts, when it is declared in ``outlets`` — either the Asset itself (see
+    event whose ``extra`` is the version as a dict (``Dataset.to_dict``'s shape, see
+    docs/SHAPES.md) plus ``version_id`` and ``store``, when it is declared in
+    ``outlets`` — either the Asset itself (see
     :func:`airflow_provider.assets.create_asset`) or an ``AssetAlias`` when the dataset
     is only known at run time (the event is then attached to the dataset's Asset through
     the alias).
@@ -79,7 +80,8 @@ class FinalizeDatasetOperator(DsopsBaseOperator):
             record.total_size,
             record.changes,
         )
-        self._announce(context, record, version_event(record, self.hook.store.url))
+        event = version_event(record, self.hook.store.url, ds.aliases())
+        self._announce(context, record, event)
         self._lineage = (self._parents(record), [_lineage_of(record)])
         self.push_link(context, version_id)
         return version_id

@@ -7,9 +7,11 @@ from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
     check_project_name,
+    draft_dict,
     is_version_id,
     new_version_id,
     now_iso,
+    version_dict,
 )
 from dsops.catalog.refs import (
     LATEST,
@@ -31,9 +33,11 @@ __all__ = [
     "check_alias",
     "check_project_name",
     "dataset_url",
+    "draft_dict",
     "is_version_id",
     "new_version_id",
     "now_iso",
     "parse_dataset_url",
+    "version_dict",
     "version_id_in",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
@@ -154,3 +155,42 @@ class VersionRecord:
     def from_dict(cls, data: dict[str, Any]) -> VersionRecord:
         record: VersionRecord = _from_dict(cls, data, "version record")
         return record
+
+
+# --- a version as a dict (docs/SHAPES.md) ---------------------------------------------
+
+_VERSION_FIELDS = tuple(f.name for f in fields(VersionRecord))
+
+
+def version_dict(record: VersionRecord, aliases: Iterable[str] = ()) -> dict[str, Any]:
+    """A finalized version as a dict: the record's fields plus ``ref``, ``state`` and
+    ``aliases`` (the names given, sorted). The one shape every interface prints.
+
+    Example:
+        >>> r = VersionRecord(id="ab" * 16, project="demo", name="toy", version="1.0.0")
+        >>> d = version_dict(r, ["prod", "latest"])
+        >>> d["ref"], d["state"], d["aliases"]
+        ('demo/toy@1.0.0', 'final', ['latest', 'prod'])
+    """
+    return {**record.to_dict(), "ref": record.ref, "state": "final", "aliases": sorted(aliases)}
+
+
+def draft_dict(draft: DraftRecord) -> dict[str, Any]:
+    """A draft in the same shape: ``version``, and every field only a finalized version
+    has (``finalized_at``, ``manifest``, ``file_count``, ``total_size``, ``changes``, …),
+    are None; ``requested_version`` is the semver asked for; ``ref`` is the id.
+
+    Example:
+        >>> d = draft_dict(DraftRecord(id="cd" * 16, project="demo", name="toy"))
+        >>> d["state"], d["version"], d["total_size"], d["ref"] == d["id"], d["aliases"]
+        ('draft', None, None, True, [])
+    """
+    data = draft.to_dict()
+    return {
+        **{key: data.get(key) for key in _VERSION_FIELDS},
+        "version": None,
+        "requested_version": data["version"],
+        "ref": draft.id,
+        "state": "draft",
+        "aliases": [],
+    }

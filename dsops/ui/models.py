@@ -32,21 +32,29 @@ class Provenance(BaseModel):
 
 
 class VersionRow(BaseModel):
+    """A version as ``Dataset.to_dict`` gives it (docs/SHAPES.md), plus ``produced_by``."""
+
     id: str
     project: str
     name: str
     version: str
-    ref: str
     parents: list[str]
-    created: str
-    finalized: str
-    file_count: int
-    size: int = Field(description="Total size of the version's files in bytes.")
-    tags: list[str]
     description: str
-    aliases: list[str] = Field(description="Aliases currently pointing at this version.")
+    tags: list[str]
+    created_at: str = Field(description="When the draft was created (ISO 8601).")
+    finalized_at: str = Field(description="When the version was finalized (ISO 8601).")
+    manifest: str = Field(description="Store key of the version's manifest.")
+    manifest_hash: str
+    hash_algo: str
+    file_count: int
+    total_size: int = Field(description="Total size of the version's files in bytes.")
     changes: dict[str, int] = Field(description="added/modified/removed counts and bytes.")
-    provenance: Provenance
+    provenance: dict[str, Any] = Field(description="What the version record keeps.")
+    format: int
+    ref: str
+    state: Literal["final"]
+    aliases: list[str] = Field(description="Aliases currently pointing at this version.")
+    produced_by: Provenance = Field(description="The provenance, read for the page.")
 
 
 class DatasetSummary(BaseModel):

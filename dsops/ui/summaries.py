@@ -57,14 +57,9 @@ def _summary(data: Mapping[str, Any], source: str | None) -> str:
 
 
 def version_row(listed: Mapping[str, Any]) -> dict[str, Any]:
-    """A :meth:`Dataset.list` row as the pages show it: provenance summarized, with links.
-
-    The UI's JSON keys for a version are :meth:`Dataset.list`'s keys (``app.js`` reads
-    ``created``, ``finalized``, ``size``, ``file_count``, ``aliases``…). Note for the
-    "version as a dict" unification: if that renames a key, map it back here rather
-    than in the routes or the script.
-    """
-    return {**listed, "provenance": provenance(listed["provenance"])}
+    """A :meth:`Dataset.list` row (the one version shape, docs/SHAPES.md) plus
+    ``produced_by``: its provenance read for the page (orchestrator, summary, links)."""
+    return {**listed, "produced_by": provenance(listed["provenance"])}
 
 
 def growth(versions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -72,9 +67,9 @@ def growth(versions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         {
             "id": v["id"],
             "version": v["version"],
-            "finalized": v["finalized"],
+            "finalized": v["finalized_at"],
             "file_count": v["file_count"],
-            "size": v["size"],
+            "size": v["total_size"],
         }
         for v in versions
     ]

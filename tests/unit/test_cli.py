@@ -107,10 +107,10 @@ def test_round_trip_create_add_finalize_child_sync_get_diff_lineage(
 def test_json_output_is_one_parseable_document_per_command(run: Run, tmp_path: Path) -> None:
     src = write_tree(tmp_path / "src", {"a.txt": "alpha", "b/c.bin": b"\x00\x01"})
     draft = json.loads(run("--json", "create", "--project", "demo", "--name", "toy").stdout)
-    assert (draft["project"], draft["name"], draft["final"], draft["version"]) == (
+    assert (draft["project"], draft["name"], draft["state"], draft["version"]) == (
         "demo",
         "toy",
-        False,
+        "draft",
         None,
     )
     version_id = draft["id"]
@@ -137,7 +137,9 @@ def test_json_output_is_one_parseable_document_per_command(run: Run, tmp_path: P
     assert "Finalized" in finalized.stderr  # human messages stay on stderr
 
     listed = json.loads(run("--json", "list").stdout)
-    assert [(r["ref"], r["file_count"], r["size"]) for r in listed] == [("demo/toy@1.0.0", 2, 7)]
+    assert [(r["ref"], r["file_count"], r["total_size"]) for r in listed] == [
+        ("demo/toy@1.0.0", 2, 7)
+    ]
 
     files = json.loads(run("--json", "ls", "demo/toy@prod").stdout)
     assert [(f["path"], f["size"], f["origin_ref"]) for f in files] == [
@@ -564,7 +566,7 @@ def test_no_progress_bars_when_stderr_is_not_a_terminal(run: Run, tmp_path: Path
 def test_progress_bars_on_a_terminal_show_bytes_and_throughput_but_not_with_json(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dsops.cli._isatty", lambda _stream: True)
+    monkeypatch.setattr("dsops.cli.output._isatty", lambda _stream: True)
     src = write_tree(tmp_path / "src", {"a": "x" * 10_000, "b": "y" * 20_000})
     draft = run("create", "--project", "demo", "--name", "toy").stdout.strip()
     shown = run("add", draft, str(src)).stderr

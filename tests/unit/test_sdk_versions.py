@@ -172,9 +172,9 @@ def test_list_filters_by_project_name_and_tags(store: Store) -> None:
         "name",
         "version",
         "parents",
-        "created",
+        "created_at",
         "file_count",
-        "size",
+        "total_size",
     }
 
 

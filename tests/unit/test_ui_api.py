@@ -89,7 +89,7 @@ def test_dataset_detail_has_versions_merge_graph_and_growth(client: TestClient, 
     v1, v2, v3, v4 = ids(demo, "v1", "v2", "v3", "v4")
     body = client.get("/api/datasets/vision/cats").json()
     assert [v["version"] for v in body["versions"]] == ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]
-    assert body["versions"][1]["provenance"]["source"] == "airflow"
+    assert body["versions"][1]["produced_by"]["source"] == "airflow"
     assert body["versions"][1]["changes"]["added"] == 1
     graph = body["graph"]
     edges = {(e["source"], e["target"]) for e in graph["edges"]}
@@ -106,8 +106,8 @@ def test_dataset_detail_has_versions_merge_graph_and_growth(client: TestClient, 
 def test_nested_project_dataset_detail(client: TestClient, demo: Demo) -> None:
     body = client.get("/api/datasets/nlp/en/corpus").json()
     assert body["project"] == "nlp/en" and body["versions"][0]["id"] == demo.ids["corpus"]
-    assert body["versions"][0]["provenance"]["source"] == "prefect"
-    assert body["versions"][0]["provenance"]["summary"] == "ingest"
+    assert body["versions"][0]["produced_by"]["source"] == "prefect"
+    assert body["versions"][0]["produced_by"]["summary"] == "ingest"
 
 
 def test_unknown_dataset_is_404_json(client: TestClient) -> None:
@@ -126,10 +126,11 @@ def test_version_detail_parents_children_aliases_provenance(client: TestClient, 
     assert body["parent_refs"] == [{"id": v1, "version": "1.0.0", "ref": "vision/cats@1.0.0"}]
     assert [c["id"] for c in body["children"]] == [v4]
     assert body["aliases"] == ["prod"]
-    assert body["provenance"]["source"] == "airflow"
-    assert body["provenance"]["links"] == [{"label": "Airflow run", "url": AIRFLOW_URL}]
-    assert body["provenance"]["fields"]["dag_id"] == "build_cats"
-    assert body["provenance"]["summary"] == "build_cats / finalize / manual__1"
+    assert body["produced_by"]["source"] == "airflow"
+    assert body["produced_by"]["links"] == [{"label": "Airflow run", "url": AIRFLOW_URL}]
+    assert body["produced_by"]["fields"]["dag_id"] == "build_cats"
+    assert body["provenance"]["dag_id"] == "build_cats"  # the record's own, as in to_dict
+    assert body["produced_by"]["summary"] == "build_cats / finalize / manual__1"
     assert body["file_count"] == len(demo.files["v2"])
     assert body["changes"]["modified"] == 1 and body["changes"]["removed"] == 1
 

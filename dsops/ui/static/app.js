@@ -285,10 +285,10 @@ async function datasetPage(project, name) {
         h("td", {}, h("a", { href: versionUrl(v.id), class: "strong" }, v.version),
           v.parents.length > 1 ? chip("merge", "merge") : null),
         h("td", { class: "mono" }, h("a", { href: versionUrl(v.id), title: v.id }, shortId(v.id))),
-        h("td", { class: "nowrap" }, when(v.created)),
-        h("td", {}, provenanceCell(v.provenance)),
+        h("td", { class: "nowrap" }, when(v.created_at)),
+        h("td", {}, provenanceCell(v.produced_by)),
         h("td", { class: "num" }, count(v.file_count)),
-        h("td", { class: "num" }, bytes(v.size)),
+        h("td", { class: "num" }, bytes(v.total_size)),
         h("td", {}, changeCounts(v.changes)),
         h("td", {}, (aliasById[v.id] || []).map((a) => chip(a, "alias")))))))));
 }
@@ -313,12 +313,12 @@ async function versionPage(id) {
     row("Aliases", v.aliases.length ? v.aliases.map((a) => chip(a, "alias")) : h("span", { class: "muted" }, "none")),
     row("Description", v.description || h("span", { class: "muted" }, "—")),
     row("Tags", v.tags.length ? v.tags.map((t) => chip(t, "tag")) : h("span", { class: "muted" }, "—")),
-    row("Created", when(v.created)),
-    row("Finalized", when(v.finalized)),
-    row("Provenance", provenanceCell(v.provenance),
-      Object.keys(v.provenance.fields).length ? h("details", {}, h("summary", {}, "recorded fields"),
-        h("pre", {}, JSON.stringify(v.provenance.fields, null, 2))) : null),
-    row("Files", `${count(v.file_count)} files, ${bytes(v.size)}`),
+    row("Created", when(v.created_at)),
+    row("Finalized", when(v.finalized_at)),
+    row("Provenance", provenanceCell(v.produced_by),
+      Object.keys(v.produced_by.fields).length ? h("details", {}, h("summary", {}, "recorded fields"),
+        h("pre", {}, JSON.stringify(v.produced_by.fields, null, 2))) : null),
+    row("Files", `${count(v.file_count)} files, ${bytes(v.total_size)}`),
     row("Changes", changeCounts(v.changes), ` · ${bytes(v.changes.added_bytes || 0)} added, ${bytes(v.changes.stored_bytes || 0)} newly stored`),
     row("Download", h("a", { href: zipUrl(v.id, ""), class: "button", id: "zip-all", download: "" }, "Whole version (.zip)")));
   show(

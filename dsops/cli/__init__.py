@@ -1,0 +1,20 @@
+"""The ``dsops`` command line: parse arguments, call the SDK, format the result.
+
+Every command is a thin adapter over :class:`dsops.Dataset`; anything a command needs
+that the SDK lacks belongs in the SDK. Results go to stdout (one JSON document with
+``--json``), notes and progress bars to stderr. Exit codes: 0 success, 1 the operation
+failed, 2 a usage error.
+
+Modules: ``output`` (global options, settings, printing, tables, REF completion),
+``failures`` (errors → one line and exit 1), ``progress_bars`` (tqdm), the commands by
+group — ``versions`` (create, add, remove, sync, finalize), ``fetch`` (get),
+``inspect`` (list, ls, diff, lineage, verify), ``admin`` (alias, gc, ui) — and
+``group`` (the ``dsops`` group that lists them).
+"""
+
+from __future__ import annotations
+
+from dsops.cli.group import cli, main
+from dsops.cli.progress_bars import TqdmProgress
+
+__all__ = ["TqdmProgress", "cli", "main"]

@@ -1,0 +1,183 @@
+"""Commands that make a version: create, add, remove, sync, finalize (close)."""
+
+from __future__ import annotations
+
+import click
+
+from dsops.cli.failures import fails_as
+from dsops.cli.output import Settings, describe_changes, global_options, pass_settings
+from dsops.dataset import Dataset
+from dsops.drafts import ChangeSummary
+from dsops.render import human_size, plural, printable
+
+
+@click.command()
+@click.option("--project", required=True, help="Project, optionally nested (vision/cats).")
+@click.option("--name", required=True, help="Dataset name.")
+@click.option(
+    "--parent",
+    "parents",
+    multiple=True,
+    metavar="REF",
+    help="Version to inherit from (repeatable); 'latest' means this dataset's latest.",
+)
+@click.option("--version", "version", metavar="X.Y.Z", help="Semantic version to finalize as.")
+@click.option("--tag", "tags", multiple=True, help="Label for search (repeatable).")
+@click.option("--description", default="", help="Free text.")
+@global_options
+@pass_settings
+@fails_as("create a draft of {project}/{name}")
+def create(
+    settings: Settings,
+    project: str,
+    name: str,
+    parents: tuple[str, ...],
+    version: str | None,
+    tags: tuple[str, ...],
+    description: str,
+) -> None:
+    """Start a draft version and print its id.
+
+    \b
+    Example:
+      dsops create --project vision --name cats --parent vision/cats@latest --tag raw
+    """
+    ds = Dataset.create(
+        project,
+        name,
+        parents=list(parents) or None,
+        store=settings.store(),
+        description=description,
+        tags=list(tags),
+        version=version,
+    )
+    settings.emit(ds.to_dict(), ds.id, essential=True)
+
+
+_FOLLOW_SYMLINKS = click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also follow symbolic links that point outside the source folder (by default "
+    "they are refused; links that stay inside are always followed).",
+)
+
+
+@click.command()
+@click.argument("version_id", metavar="ID")
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path())
+@click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
+@click.option(
+    "--wildcard",
+    "wildcards",
+    multiple=True,
+    metavar="GLOB",
+    help="Only files matching (repeatable).",
+)
+@click.option("--non-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@_FOLLOW_SYMLINKS
+@global_options
+@pass_settings
+@fails_as("add files to {version_id}")
+def add(
+    settings: Settings,
+    version_id: str,
+    paths: tuple[str, ...],
+    dataset_path: str,
+    wildcards: tuple[str, ...],
+    non_recursive: bool,
+    follow_symlinks: bool,
+) -> None:
+    """Add files or folders to a draft.
+
+    \b
+    Example:
+      dsops add "$ID" ./images ./labels.csv --dataset-path train --wildcard '*.jpg'
+    """
+    ds = Dataset.get(version_id, store=settings.store())
+    with settings.progress() as progress:
+        summary = ds.add_files(
+            list(paths),
+            dataset_path,
+            wildcard=list(wildcards) or None,
+            recursive=not non_recursive,
+            progress=progress,
+            follow_symlinks=follow_symlinks,
+        )
+    settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
+
+
+@click.command()
+@click.argument("version_id", metavar="ID")
+@click.argument("patterns", metavar="PATTERN...", nargs=-1, required=True)
+@global_options
+@pass_settings
+@fails_as("remove files from {version_id}")
+def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> None:
+    """Remove files matching glob patterns from a draft.
+
+    A folder name removes everything below it.
+
+    \b
+    Example:
+      dsops remove "$ID" 'train/*.tmp' old_labels
+    """
+    ds = Dataset.get(version_id, store=settings.store())
+    summary = ds.remove_files(list(patterns))
+    settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
+
+
+@click.command()
+@click.argument("version_id", metavar="ID")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
+@_FOLLOW_SYMLINKS
+@global_options
+@pass_settings
+@fails_as("sync {folder} into {version_id}")
+def sync(
+    settings: Settings, version_id: str, folder: str, dataset_path: str, follow_symlinks: bool
+) -> None:
+    """Mirror a local folder into a draft.
+
+    New files are added, changed ones updated, files missing from FOLDER removed.
+
+    \b
+    Example:
+      dsops sync "$ID" ./data/cats --dataset-path images
+    """
+    ds = Dataset.get(version_id, store=settings.store())
+    with settings.progress() as progress:
+        summary = ds.sync_folder(
+            folder, dataset_path, progress=progress, follow_symlinks=follow_symlinks
+        )
+    settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
+
+
+@click.command()
+@click.argument("version_id", metavar="ID")
+@click.option("--alias", metavar="NAME", help="Also point this alias (e.g. prod) at it.")
+@global_options
+@pass_settings
+@fails_as("finalize {version_id}")
+def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
+    """Commit a draft; print its id and reference.
+
+    Also available as `dsops close`. Finalizing again returns the same version.
+
+    \b
+    Example:
+      dsops finalize "$ID" --alias prod
+    """
+    ds = Dataset.get(version_id, store=settings.store())
+    ds.finalize(alias=alias)
+    record = ds.to_dict()
+    settings.emit(record, f"{ds.id} {printable(ds.ref)}", essential=True)
+    changes = ChangeSummary.from_dict(record.get("changes", {}))
+    settings.note(
+        f"Finalized {printable(ds.ref)}: {plural(record['file_count'], 'file')}, "
+        f"{human_size(record['total_size'])}; {changes.added} added, {changes.modified} "
+        f"modified, {changes.removed} removed; aliases: {', '.join(record['aliases']) or '-'}"
+    )
+
+
+COMMANDS = [create, add, remove, sync, finalize]
