@@ -102,7 +102,9 @@ def _current_hashes(view: pa.Table, paths: Sequence[str]) -> list[str | None]:
     wanted = pa.array(paths, pa.string())
     present = view.filter(pc.is_in(view.column("path"), value_set=wanted))
     probe = pa.table({"path": wanted, "_i": pa.array(range(len(paths)), pa.int64())})
-    joined = probe.join(present.select(["path", "hash"]), keys="path", join_type="left outer")
+    joined = probe.join(
+        present.select(["path", "hash"]), keys="path", join_type="left outer", use_threads=False
+    )
     found: list[str | None] = [None] * len(paths)
     for i, digest in zip(joined.column("_i").to_pylist(), joined.column("hash").to_pylist()):
         found[i] = digest

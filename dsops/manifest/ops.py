@@ -56,7 +56,9 @@ def apply_parts(base: pa.Table, parts: Sequence[pa.Table], version_id: str) -> p
     previous = replaced.select(["path", "hash", "origin"]).rename_columns(
         ["path", "base_hash", "base_origin"]
     )
-    joined = adds.join(previous, keys="path", join_type="left outer")
+    # Single-threaded, as every Arrow call here: a pool thread alive at interpreter exit
+    # can abort the process ("terminate called without an active exception").
+    joined = adds.join(previous, keys="path", join_type="left outer", use_threads=False)
     same = pc.fill_null(pc.equal(joined.column("hash"), joined.column("base_hash")), False)
     origin = pc.if_else(same, joined.column("base_origin"), pa.scalar(version_id))
     added = joined.append_column("origin", origin).select(COLUMNS).cast(MANIFEST_SCHEMA)
@@ -147,7 +149,10 @@ def diff(old: pa.Table, new: pa.Table) -> ManifestDiff:
     removed = changed_old.filter(pc.invert(in_new))
     previous = changed_old.filter(in_new).select(["path", "size"])
     modified = changed_new.filter(in_old).join(
-        previous.rename_columns(["path", "old_size"]), keys="path", join_type="inner"
+        previous.rename_columns(["path", "old_size"]),
+        keys="path",
+        join_type="inner",
+        use_threads=False,
     )
     return ManifestDiff(added=added, removed=removed, modified=sort_by_path(modified))
 

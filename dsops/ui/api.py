@@ -21,7 +21,7 @@ from dsops.manifest import ManifestDiff
 from dsops.paths import normalize_dataset_path
 from dsops.ui import files, models, previews, summaries, zipstream
 from dsops.ui.context import UIContext
-from dsops.ui.graph import layout
+from dsops.ui.graph import place_nodes
 from dsops.ui.security import redact
 
 router = APIRouter(prefix="/api")
@@ -82,7 +82,7 @@ def dataset_detail(request: Request, project: str, name: str) -> dict[str, Any]:
         "name": name,
         "aliases": dict(sorted(aliases.items())),
         "versions": versions,
-        "graph": layout(graph, _records(ctx, graph)),
+        "graph": place_nodes(graph, _records(ctx, graph)),
         "growth": summaries.growth(versions),
     }
 
@@ -134,7 +134,7 @@ def version_graph(request: Request, version_id: VersionId) -> dict[str, Any]:
     """The version's lineage: every ancestor, across datasets, parents → children."""
     ctx = _ctx(request)
     graph = ctx.dataset(version_id).get_dependency_graph()
-    return layout(graph, _records(ctx, graph), current=version_id)
+    return place_nodes(graph, _records(ctx, graph), current=version_id)
 
 
 @router.get("/versions/{version_id}/stats", response_model=models.Stats, responses=_ERRORS)

@@ -17,7 +17,7 @@ from dsops.catalog import VersionRecord
 MAX_NODES = 300
 
 
-def layout(
+def place_nodes(
     graph: Mapping[str, Sequence[str]],
     records: Mapping[str, VersionRecord],
     *,
