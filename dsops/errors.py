@@ -143,6 +143,12 @@ class SourceNotFound(DsopsError, FileNotFoundError):
     """A local path given to add or sync does not exist."""
 
 
+class DiskFull(DsopsError, OSError):
+    """A local disk (the cache, a copy's target, the local store, a download's scratch
+    folder) ran out of space or quota; ``folder``, ``needed`` and ``free`` say where
+    and how much."""
+
+
 class FileChangedError(DsopsError, RuntimeError):
     """A source file changed while it was being added."""
 
@@ -156,6 +162,7 @@ __all__ = [
     "ConfigError",
     "CorruptRecord",
     "DatasetNotFound",
+    "DiskFull",
     "DsopsError",
     "DsopsWarning",
     "FileChangedError",

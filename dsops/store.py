@@ -58,6 +58,7 @@ class Store:
             self.backend,
             self.cache.manifests_dir,
             expected_hash=lambda version_id: self.catalog.version(version_id).manifest_hash,
+            mkdirs=self.cache.sharing.mkdirs,
         )
         self.workers = workers
         self._marked = False

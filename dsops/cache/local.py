@@ -29,7 +29,9 @@ import pyarrow as pa
 
 from dsops.cache.audit import damaged_cache_content
 from dsops.cache.objects import FetchResult, ObjectCache
+from dsops.cache.sharing import Sharing
 from dsops.cache.views import damaged_files, materialize
+from dsops.disk import CACHE_FIX, human, space_for
 from dsops.errors import TargetExists, UnsafeTarget
 from dsops.hashing import StatCache
 from dsops.progress import Callback
@@ -54,18 +56,21 @@ class LocalCache:
 
     def __init__(self, root: Path, size_limit: int | None = None) -> None:
         self.root = Path(root)
-        self.objects = ObjectCache(self.root)
+        # A setgid, group-writable root is a team cache (see dsops.cache.sharing).
+        self.sharing = Sharing.of(self.root)
+        self.objects = ObjectCache(self.root, self.sharing)
         self.manifests_dir = self.root / "manifests"
         self.views_dir = self.root / "views"
         self.locks_dir = self.root / "locks"
         self.size_limit = size_limit
-        self.statcache = StatCache(self.root / "statcache.sqlite")
+        self.statcache = StatCache(self.root / "statcache.sqlite", file_mode=self.sharing.file_mode)
 
     # --- locks ------------------------------------------------------------------------
 
     def _lock_fd(self, name: str) -> int:
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
-        return os.open(self.locks_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+        with space_for(self.locks_dir, 0, f"the lock file {name}", CACHE_FIX):
+            self.sharing.mkdirs(self.locks_dir)
+            return self.sharing.open_lock(self.locks_dir / name)
 
     @contextmanager
     def _locked(self, name: str, mode: int) -> Iterator[bool]:
@@ -113,7 +118,8 @@ class LocalCache:
         if path.is_dir():
             if not damaged_files(rows, path):
                 self._hold_view(name)
-                os.utime(path)
+                with contextlib.suppress(PermissionError):  # another member's view: LRU
+                    os.utime(path)  # order is then theirs, which is close enough
                 return path
             # An edited or deleted file: retire the whole view and build it again (the
             # fetch below re-hashes any cache object whose stamp changed with it).
@@ -121,10 +127,18 @@ class LocalCache:
                 _remove_tree(path)
         with self._locked("fetch.lock", fcntl.LOCK_SH):
             self.objects.fetch(store, rows, workers=workers, progress=progress)
-            self.views_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.views_dir / f".tmp-{uuid.uuid4().hex}"
             try:
-                materialize(self.objects, rows, tmp, mutable=False, progress=progress)
+                with space_for(self.views_dir, 0, f"the view of {version_id}", CACHE_FIX):
+                    self.sharing.mkdirs(self.views_dir)
+                    materialize(
+                        self.objects,
+                        rows,
+                        tmp,
+                        mutable=False,
+                        progress=progress,
+                        mkdirs=self.sharing.mkdirs,
+                    )
                 self._hold_view(name)
                 try:
                     os.rename(tmp, path)
@@ -169,12 +183,20 @@ class LocalCache:
             )
         with self._locked("fetch.lock", fcntl.LOCK_SH):
             self.objects.fetch(store, rows, workers=workers, progress=progress)
-            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.parent / f".{target.name}.dsops-{uuid.uuid4().hex[:8]}"
+            needed = sum(rows.column("size").to_pylist())
+            what = f"a copy of {rows.num_rows} files ({human(needed)})"
             try:
-                materialize(
-                    self.objects, rows, tmp, mutable=True, workers=workers, progress=progress
-                )
+                with space_for(
+                    target.parent,
+                    needed,
+                    what,
+                    "free space there or choose a target on a larger disk",
+                ):
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    materialize(
+                        self.objects, rows, tmp, mutable=True, workers=workers, progress=progress
+                    )
                 if target.exists():
                     shutil.rmtree(target)
                 os.rename(tmp, target)

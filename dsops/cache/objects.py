@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from dsops.cache.sharing import Sharing
+from dsops.disk import CACHE_FIX, human, space_for, write_all
 from dsops.errors import IntegrityError, InvalidDigest
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
@@ -82,8 +84,9 @@ class FetchResult:
 class ObjectCache:
     """Files named by content hash under ``root/objects``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, sharing: Sharing | None = None) -> None:
         self.root = root
+        self.sharing = sharing or Sharing.of(root)
         self.objects_dir = root / "objects"
         self.tmp_dir = root / "tmp"
         self.locks_dir = root / "locks"
@@ -155,21 +158,27 @@ class ObjectCache:
             os.unlink(tmp)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
         try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        self._place(tmp, digest)
+            try:
+                self.sharing.created(fd, 0o444)  # readable by the team whatever the umask
+                write_all(fd, data)
+            finally:
+                os.close(fd)
+            self._place(tmp, digest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # a full disk leaves no partial temporary file
+            raise
 
     def _tmp(self) -> str:
         return f"{self.tmp_dir}/{uuid.uuid4().hex}"
 
     def _prepare(self) -> None:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.sharing.mkdirs(self.tmp_dir)
         for i in range(256):
-            os.makedirs(self.objects_dir / f"{i:02x}", exist_ok=True)
+            self.sharing.mkdirs(self.objects_dir / f"{i:02x}")
 
     def _install(self, tmp: str, digest: str) -> None:
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o444)  # explicit: the team reads it whatever the umask
         self._place(tmp, digest)
 
     def _place(self, tmp: str, digest: str) -> None:
@@ -189,9 +198,9 @@ class ObjectCache:
         Striped over 4096 lock files (so they never pile up); two unrelated objects
         sharing a stripe only wait for each other.
         """
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        self.sharing.mkdirs(self.locks_dir)
         stripe = hashlib.sha256(key.encode()).hexdigest()[:3]
-        fd = os.open(self.locks_dir / f"read-{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self.sharing.open_lock(self.locks_dir / f"read-{stripe}.lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -229,9 +238,9 @@ class ObjectCache:
             for group in coalesce(ranges):
                 jobs.append((obj, group))
         result = FetchResult()
-        if wanted:
-            self._prepare()
-        progress.begin("download", len(wanted), sum(v[2] for v in wanted.values()))
+        needed = sum(v[2] for v in wanted.values())
+        what = f"{len(wanted)} new objects ({human(needed)}) into the cache"
+        progress.begin("download", len(wanted), needed)
         try:
 
             def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int, int]:
@@ -248,11 +257,16 @@ class ObjectCache:
                     count, nbytes = self._read(store, obj, todo, progress)
                     return count, nbytes, 1
 
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                for count, nbytes, requests in pool.map(run, jobs):
-                    result.objects += count
-                    result.downloaded_bytes += nbytes
-                    result.requests += requests
+            # A full disk fails the fetch as DiskFull; each admission removed its own
+            # temporary file, and only whole, verified objects were linked into place.
+            with space_for(self.root, needed, what, CACHE_FIX):
+                if wanted:
+                    self._prepare()
+                with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                    for count, nbytes, requests in pool.map(run, jobs):
+                        result.objects += count
+                        result.downloaded_bytes += nbytes
+                        result.requests += requests
         finally:
             progress.end()
         return result

@@ -63,6 +63,10 @@ def _clone(src: str, dst: str) -> None:
     shutil.copyfile(src, dst)
 
 
+def _makedirs(path: str) -> None:
+    os.makedirs(path, exist_ok=True)
+
+
 def damaged_files(rows: pa.Table, target: Path) -> list[str]:
     """Paths of a built view whose file is missing or no longer holds its content.
 
@@ -115,17 +119,22 @@ def materialize(
     mutable: bool,
     workers: int = 8,
     progress: Callback | None = None,
+    mkdirs: Callable[[str], None] | None = None,
 ) -> None:
-    """Write every row's file under ``target`` (which must be a new, empty folder)."""
+    """Write every row's file under ``target`` (which must be a new, empty folder).
+
+    ``mkdirs`` makes a folder and its parents (the cache's, for a team cache's modes).
+    """
+    make = mkdirs or _makedirs
     progress = progress or Callback()
     root = os.path.abspath(target)
     paths = rows.column("path").to_pylist()
     hashes = rows.column("hash").to_pylist()
     sizes = rows.column("size").to_pylist()
     dests = [_safe_dest(root, p) for p in paths]
-    os.makedirs(root, exist_ok=True)  # an empty version is an empty folder
+    make(root)  # an empty version is an empty folder
     for folder in sorted({os.path.dirname(d) for d in dests}):
-        os.makedirs(folder, exist_ok=True)
+        make(folder)
     place: Callable[[str, str], None] = _clone if mutable else _link
     progress.begin("materialize", len(paths), sum(sizes))
     try:

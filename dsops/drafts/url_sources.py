@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from dsops.disk import human, space_for
 from dsops.errors import SourceNotFound
 from dsops.storage import ObjectStore, open_store
 
@@ -108,13 +109,26 @@ def _download_object(url: str, root: Path, **options: Any) -> DownloadResult:
     )
 
 
+_SCRATCH_FIX = "free space there, or set TMPDIR to a folder on a larger disk"
+
+
 def _fetch_all(backend: ObjectStore, keys: list[tuple[str, int]], root: Path, workers: int) -> None:
     def fetch(key: str) -> None:
         path = root.joinpath(*key.split("/"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        backend.get_file(key, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            backend.get_file(key, path)
+        except BaseException:
+            path.unlink(missing_ok=True)  # no partial download left behind
+            raise
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    total = sum(size for _, size in keys)
+    what = f"{len(keys)} downloaded source files ({human(total)}) from {backend.url}"
+    # The caller's scratch folder is removed as a whole; DiskFull names it and the size.
+    with (
+        space_for(root, total, what, _SCRATCH_FIX),
+        ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+    ):
         list(pool.map(fetch, [key for key, _ in keys]))
 
 

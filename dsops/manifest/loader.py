@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from dsops import layout
+from dsops.disk import is_no_space
 from dsops.errors import IntegrityError, InvalidPath, ManifestError, ObjectNotFound, VersionNotFound
 from dsops.hashing import hash_bytes
 from dsops.manifest.io import read_manifest
@@ -52,8 +53,10 @@ class ManifestLoader:
         local_dir: Path | None,
         memory_items: int = 4,
         expected_hash: Callable[[str], str] | None = None,
+        mkdirs: Callable[[Path], None] | None = None,
     ) -> None:
         self.store = store
+        self._mkdirs = mkdirs or (lambda path: path.mkdir(parents=True, exist_ok=True))
         # version id → the manifest hash its record carries, used when a call gives none.
         self._expected = expected_hash
         self.local_dir = local_dir
@@ -90,8 +93,8 @@ class ManifestLoader:
         if local is not None:
             try:
                 data = local.read_bytes()
-            except FileNotFoundError:
-                pass
+            except (FileNotFoundError, PermissionError):
+                pass  # not cached, or cached unreadably by another user: read the store
             else:
                 try:
                     digest = check_manifest_hash(data, expected_hash, f"cached {what}")
@@ -104,11 +107,22 @@ class ManifestLoader:
         digest = check_manifest_hash(data, expected_hash, what)
         loaded = read_manifest(data, what=what)
         if local is not None:  # cached only once it parsed and validated
-            local.parent.mkdir(parents=True, exist_ok=True)
-            tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
+            self._keep(local, data)
+        return loaded, data, digest
+
+    def _keep(self, local: Path, data: bytes) -> None:
+        """Cache the manifest's bytes; only a speed-up, so a full disk or a folder this
+        user may not write skips it (the fetch that follows reports a full disk)."""
+        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
+        try:
+            self._mkdirs(local.parent)
             tmp.write_bytes(data)
             os.replace(tmp, local)
-        return loaded, data, digest
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            if not (is_no_space(exc) or isinstance(exc, PermissionError)):
+                raise
 
     def load(self, version_id: str, expected_hash: str | None = None) -> Loaded:
         """The manifest table and its lineage metadata.

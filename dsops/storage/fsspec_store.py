@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from dsops.disk import is_no_space
 from dsops.errors import (
     ConfigError,
     MissingDependency,
@@ -146,6 +147,8 @@ class FsspecStore(RemoteStoreMixin, ObjectStore):
         except StoreError:
             raise
         except Exception as exc:
+            if is_no_space(exc):
+                raise  # a full local disk: the caller says which folder (dsops.disk)
             error = self._translate(exc, key, conflict)
             if error is None:
                 raise

@@ -20,8 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dsops.disk import disk_full, is_no_space
 from dsops.errors import (
     AccessDenied,
+    DsopsError,
     ObjectExists,
     ObjectNotFound,
     PreconditionFailed,
@@ -33,6 +35,13 @@ from dsops.storage.base import ObjectInfo, ObjectStore, check_key
 _TMP = ".dsops-tmp"
 _LOCKS = ".dsops-locks"
 _HIDDEN = (_TMP, _LOCKS)
+
+
+def _size(path: str | os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _etag(st: os.stat_result) -> str:
@@ -52,7 +61,9 @@ class LocalStore(ObjectStore):
         return self.root / check_key(key)
 
     @contextmanager
-    def _errors(self, key: str) -> Iterator[None]:
+    def _errors(self, key: str, *, needed: int = 0, into: Path | None = None) -> Iterator[None]:
+        """Translate local failures; a full disk is :class:`DiskFull` naming the folder
+        written (``into``, else the store root) and the ``needed`` bytes."""
         try:
             yield
         except FileNotFoundError:
@@ -74,8 +85,13 @@ class LocalStore(ObjectStore):
                 store=self.url,
             ) from exc
         except OSError as exc:
-            if isinstance(exc, StoreError):
+            if isinstance(exc, (StoreError, DsopsError)):
                 raise
+            if is_no_space(exc):
+                where = into if into is not None else self.root
+                what = f"{key!r} ({'a download from' if into else 'the store'} {self.url})"
+                fix = "free space there" if into else "free space on the store's disk"
+                raise disk_full(where, needed, what, exc, fix) from exc
             raise StoreError(
                 f"Store {self.url} failed on {key!r}: {exc.strerror or exc}.",
                 key=key,
@@ -86,16 +102,20 @@ class LocalStore(ObjectStore):
         tmp_dir = self.root / _TMP
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / uuid.uuid4().hex
-        if source is not None:
-            shutil.copyfile(source, tmp)
-        else:
-            with open(tmp, "wb") as fh:
-                fh.write(data or b"")
+        try:
+            if source is not None:
+                shutil.copyfile(source, tmp)
+            else:
+                with open(tmp, "wb") as fh:
+                    fh.write(data or b"")
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial temporary file
+            raise
         return tmp
 
     def _place(self, tmp: Path, dest: Path, *, exclusive: bool) -> str:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             if exclusive:
                 os.link(tmp, dest)
                 tmp.unlink()
@@ -141,22 +161,26 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> str:
         path = self._path(key)
-        with self._errors(key):
+        with self._errors(key, needed=len(data)):
             return self._place(self._write_temp(data), path, exclusive=False)
 
     def put_file(self, key: str, path: Path) -> str:
         dest = self._path(key)
-        with self._errors(key):
+        with self._errors(key, needed=_size(path)):
             return self._place(self._write_temp(source=Path(path)), dest, exclusive=False)
 
     def get_file(self, key: str, path: Path) -> None:
         src = self._path(key)
-        with self._errors(key):
-            shutil.copyfile(src, path)
+        with self._errors(key, needed=_size(src), into=Path(path).parent):
+            try:
+                shutil.copyfile(src, path)
+            except BaseException:
+                Path(path).unlink(missing_ok=True)  # no partial download left behind
+                raise
 
     def put_if_absent(self, key: str, data: bytes) -> str:
         path = self._path(key)
-        with self._errors(key):
+        with self._errors(key, needed=len(data)):
             try:
                 return self._place(self._write_temp(data), path, exclusive=True)
             except FileExistsError:
@@ -168,7 +192,7 @@ class LocalStore(ObjectStore):
         dest = self._path(key)
         if dest.exists():
             return False
-        with self._errors(key):
+        with self._errors(key, needed=_size(path)):
             try:
                 self._place(self._write_temp(source=Path(path)), dest, exclusive=True)
             except FileExistsError:
@@ -181,7 +205,7 @@ class LocalStore(ObjectStore):
 
     def put_if_match(self, key: str, data: bytes, etag: str) -> str:
         path = self._path(key)
-        with self._errors(key), self._lock(key):
+        with self._errors(key, needed=len(data)), self._lock(key):
             current = _etag(path.stat())
             if current != etag:
                 raise PreconditionFailed(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import dsops
 from dsops.errors import (
+    DiskFull,
     DsopsError,
     IntegrityError,
     InvalidPath,
@@ -42,6 +43,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidPath, 400),
     (InvalidReference, 400),
     (MissingDependency, 501),
+    (DiskFull, 507),  # the server's cache disk: Insufficient Storage
     (StoreError, 502),
     (ValueError, 400),  # ConfigError and other bad input
 ]

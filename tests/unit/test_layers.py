@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Rank of each top-level part of dsops; a module may import equal or lower ranks only.
 RANKS = {
-    "errors": 0, "config": 0, "layout": 0, "paths": 0, "progress": 0, "storage": 0,
+    "errors": 0, "disk": 0, "config": 0, "layout": 0, "paths": 0, "progress": 0, "storage": 0,
     "hashing": 1, "objects": 1, "manifest": 1,
     "catalog": 2, "drafts": 2, "cache": 2,
     "store": 3, "dataset": 3, "verify": 3, "gc": 3, "events": 3, "watch": 3, "__init__": 3,
