@@ -242,3 +242,42 @@ def test_cli_on_a_full_disk_exits_1_with_one_line(
     assert lines[0].startswith("Error: cannot add files")
     assert "no space is left" in lines[0] and str(small_disk) in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_a_quota_error_is_disk_full_too_and_pickles_with_its_figures(tmp_path: Path) -> None:
+    import errno
+    import pickle
+
+    from dsops.disk import space_for
+
+    with pytest.raises(DiskFull) as caught, space_for(tmp_path, 3 * MiB, "a test file"):
+        raise OSError(errno.EDQUOT, "Disk quota exceeded")
+    err = caught.value
+    assert err.errno == errno.EDQUOT and err.needed == 3 * MiB
+    assert "the disk quota is exceeded" in str(err) and "needed at least 3.0 MiB" in str(err)
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is DiskFull and str(copy) == str(err) and copy.folder == str(tmp_path)
+    from dsops.ui.app import status_of
+
+    assert status_of(err) == 507  # the UI: Insufficient Storage, not a 500
+
+
+def test_a_short_write_on_a_nearly_full_disk_writes_the_rest_or_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dsops import disk
+
+    real = os.write
+    calls: list[int] = []
+
+    def short(fd: int, data: bytes | memoryview) -> int:  # the kernel may stop short
+        calls.append(len(data))
+        return real(fd, bytes(data[: max(1, len(data) // 2)]))
+
+    monkeypatch.setattr(disk.os, "write", short)
+    fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
+    try:
+        disk.write_all(fd, b"x" * 1000)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "f").read_bytes() == b"x" * 1000 and len(calls) > 5
