@@ -49,6 +49,8 @@ class EvictResult:
     removed_objects: int = 0
     freed_bytes: int = 0
     size_after: int = 0
+    # Views and objects this user may not remove (another member's, with private modes).
+    skipped: int = 0
 
 
 class LocalCache:
@@ -274,6 +276,9 @@ class LocalCache:
                 with self._locked(f"view-{name}.lock", fcntl.LOCK_EX | fcntl.LOCK_NB) as free:
                     if not free or name in _HELD:
                         continue
+                    if not _removable(self.views_dir / name):
+                        result.skipped += 1
+                        continue
                     freed = _unshared_bytes(self.views_dir / name)
                     _remove_tree(self.views_dir / name)
                     result.removed_views += 1
@@ -286,7 +291,11 @@ class LocalCache:
                             break
                         if nlink > 1:
                             continue
-                        os.unlink(path)
+                        try:
+                            os.unlink(path)
+                        except PermissionError:  # a folder another member made private
+                            result.skipped += 1
+                            continue
                         size -= obj_size
                         result.removed_objects += 1
                         result.freed_bytes += obj_size
@@ -317,6 +326,15 @@ def check_target(target: Path, protected: Sequence[tuple[str, Path]]) -> None:
             target=str(target),
             protected=str(root),
         )
+
+
+def _removable(folder: Path) -> bool:
+    """Whether this process may delete every entry of ``folder`` (its folders writable).
+
+    Checked first so that eviction skips another user's view with private modes whole,
+    instead of failing half way through it.
+    """
+    return all(os.access(dirpath, os.W_OK | os.X_OK) for dirpath, _, _ in os.walk(folder))
 
 
 def _unshared_bytes(folder: Path) -> int:

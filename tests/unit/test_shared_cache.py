@@ -210,6 +210,18 @@ def test_eviction_by_one_user_skips_the_view_the_other_holds_then_frees_it(
     assert [p for p in (cache / "objects").rglob("*") if p.is_file()] == []
 
 
+def test_eviction_skips_a_view_with_private_modes_instead_of_failing_half_way(
+    team: Team, setup: tuple[Path, Path, dict[str, bytes], str]
+) -> None:
+    store, cache, files, version = setup
+    view = Path(team.run(team.a, "022", "view", store, cache, version)["path"])
+    private = view / "d3"  # as a member whose dsops predates team caches leaves it
+    os.chmod(private, 0o755)
+    evicted = team.run(team.b, "077", "evict", store, cache, 0)
+    assert evicted["removed_views"] == 0 and evicted["skipped"] == 1
+    assert sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_file()) == sorted(files)
+
+
 def test_both_users_add_through_one_group_writable_stat_cache(
     team: Team, setup: tuple[Path, Path, dict[str, bytes], str]
 ) -> None:
