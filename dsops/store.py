@@ -59,6 +59,7 @@ class Store:
             self.cache.manifests_dir,
             expected_hash=lambda version_id: self.catalog.version(version_id).manifest_hash,
             mkdirs=self.cache.sharing.mkdirs,
+            file_mode=self.cache.sharing.content_mode,
         )
         self.workers = workers
         self._marked = False

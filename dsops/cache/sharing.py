@@ -37,6 +37,11 @@ class Sharing:
         """Mode for writable shared files (locks, the stat cache); None: the umask's."""
         return 0o664 if self.group else None
 
+    @property
+    def content_mode(self) -> int | None:
+        """Mode for read-only content others read (manifest copies); None: the umask's."""
+        return 0o444 if self.group else None
+
     def mkdirs(self, path: str | os.PathLike[str]) -> None:
         """``os.makedirs(path, exist_ok=True)``; in a team cache each new folder is 2775."""
         if not self.group:

@@ -54,9 +54,11 @@ class ManifestLoader:
         memory_items: int = 4,
         expected_hash: Callable[[str], str] | None = None,
         mkdirs: Callable[[Path], None] | None = None,
+        file_mode: int | None = None,
     ) -> None:
         self.store = store
         self._mkdirs = mkdirs or (lambda path: path.mkdir(parents=True, exist_ok=True))
+        self._file_mode = file_mode  # a team cache's copies are readable by the group
         # version id → the manifest hash its record carries, used when a call gives none.
         self._expected = expected_hash
         self.local_dir = local_dir
@@ -117,6 +119,8 @@ class ManifestLoader:
         try:
             self._mkdirs(local.parent)
             tmp.write_bytes(data)
+            if self._file_mode is not None:
+                os.chmod(tmp, self._file_mode)
             os.replace(tmp, local)
         except OSError as exc:
             with contextlib.suppress(OSError):

@@ -144,8 +144,8 @@ def test_two_users_fetch_one_version_and_everything_follows_the_team_group(
     team: Team, setup: tuple[Path, Path, dict[str, bytes], str]
 ) -> None:
     store, cache, files, version = setup
-    first = team.run(team.a, "022", "view", store, cache, version)
-    second = team.run(team.b, "077", "view", store, cache, version)
+    first = team.run(team.b, "077", "view", store, cache, version)
+    second = team.run(team.a, "022", "view", store, cache, version)
     assert first["path"] == second["path"]  # one view, built once, used by both
     assert first["digest"] == second["digest"]
     copies = [
@@ -155,7 +155,9 @@ def test_two_users_fetch_one_version_and_everything_follows_the_team_group(
     assert copies[0]["digest"] == copies[1]["digest"] == first["digest"]
     assert modes(cache) == ([], [])
     owners = {os.stat(p).st_uid for p in (cache / "objects").rglob("*") if p.is_file()}
-    assert owners == {pwd.getpwnam(team.a).pw_uid}  # B reused A's objects, fetched nothing again
+    assert owners == {pwd.getpwnam(team.b).pw_uid}  # A reused B's objects, fetched nothing
+    manifests = list((cache / "manifests").iterdir())
+    assert manifests and all(stat.S_IMODE(m.stat().st_mode) == 0o444 for m in manifests)
     view = Path(first["path"])
     assert sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_file()) == sorted(files)
 
