@@ -20,6 +20,7 @@ import pytest
 from dsops import Dataset, Store
 from dsops.catalog import parse_version_url, version_url
 from dsops.errors import (
+    ConfigError,
     IntegrityError,
     InvalidReference,
     NotFinalized,
@@ -91,18 +92,19 @@ def test_urls_name_nested_projects_refs_and_ids_and_at_ends_the_dataset_part() -
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "says"),
     [
-        "dsops://vision/cats/train/data.csv",
-        "dsops://p/n@/x",
-        "dsops://n@latest/x",
-        "dsops://p/n@bad ref/x",
+        ("dsops://vision/cats/train/data.csv", "write dsops://<project>/<name>@<ref>/<path>"),
+        ("dsops://p/n@/x", "or dsops://<version id>/<path>"),
+        ("dsops://n@latest/x", "use a version id (32 hex characters) or project/name@version"),
+        ("dsops://p/n@bad ref/x", "Invalid alias 'bad ref'"),
     ],
 )
-def test_bad_urls_say_which_form_to_write(store: Store, v1: str, url: str) -> None:
+def test_bad_urls_say_which_form_to_write(store: Store, v1: str, url: str, says: str) -> None:
     with pytest.raises(InvalidReference) as err:
         _fs(store).open(url)
-    assert "dsops://" in str(err.value) or "reference" in str(err.value)
+    assert says in str(err.value)
+    assert isinstance(err.value, ValueError)
 
 
 def test_unknown_version_and_draft_are_clear_errors(store: Store, v1: str) -> None:
@@ -274,6 +276,10 @@ def test_an_alias_moving_mid_read_never_mixes_versions(
     copy = pickle.loads(pickle.dumps(fs))  # a worker process reads the same version
     assert copy.cat(f"{url}/img/a.png") == b"A" * 100 and copy.version_id == v1
     assert _fs(store).cat(f"{url}/img/a.png") == b"D" * 100  # a new filesystem resolves again
+    assert fs.cat("vision/cats/train@latest/img/a.png") == b"D" * 100
+    assert (fs.resolve(url), fs.resolve("vision/cats/train@latest")) == (v1, v2)
+    with pytest.raises(ConfigError, match=r"fs\.resolve"):
+        _ = fs.version_id  # two versions read: which one is ambiguous
 
 
 def test_writes_are_refused_with_a_permission_error(store: Store, v1: str, tmp_path: Path) -> None:
