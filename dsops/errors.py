@@ -94,6 +94,14 @@ class DatasetNotFound(VersionNotFound):
     """No finalized version exists for ``project/name``."""
 
 
+class PathNotFound(DsopsError, FileNotFoundError):
+    """A version holds no file or folder at this path."""
+
+
+class ReadOnlyFileSystem(DsopsError, PermissionError):
+    """A write through the ``dsops://`` filesystem: versions are immutable."""
+
+
 class VersionImmutable(DsopsError, RuntimeError):
     """The version is finalized; it can no longer be changed."""
 
@@ -176,7 +184,9 @@ __all__ = [
     "NotFinalized",
     "ObjectExists",
     "ObjectNotFound",
+    "PathNotFound",
     "PreconditionFailed",
+    "ReadOnlyFileSystem",
     "SourceNotFound",
     "StoreError",
     "StoreFormatError",

@@ -20,6 +20,8 @@ from dsops.catalog.refs import (
     check_alias,
     dataset_url,
     parse_dataset_url,
+    parse_version_url,
+    version_url,
 )
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "new_version_id",
     "now_iso",
     "parse_dataset_url",
+    "parse_version_url",
     "version_dict",
     "version_id_in",
+    "version_url",
 ]

@@ -46,6 +46,50 @@ def parse_dataset_url(url: str) -> tuple[str, str]:
     return project, name
 
 
+def version_url(ref: str, path: str = "") -> str:
+    """The ``dsops://`` URL of ``path`` in the version ``ref`` (an id or ``p/n@label``).
+
+    Example:
+        >>> version_url("0123456789abcdef0123456789abcdef", "t.parquet")
+        'dsops://0123456789abcdef0123456789abcdef/t.parquet'
+        >>> version_url("vision/cats/train@prod")
+        'dsops://vision/cats/train@prod/'
+    """
+    return f"{URL_SCHEME}://{DatasetRef.parse(ref)}/{path.lstrip('/')}"
+
+
+def parse_version_url(url: str) -> tuple[DatasetRef, str]:
+    """``[dsops://]<project>/<name>@<ref>/<path>`` or ``[dsops://]<id>/<path>`` → (ref, path).
+
+    The first ``@`` ends the dataset part (names cannot contain one), so the path may.
+    A first segment of 32 hex characters is a version id. Anything else is an
+    :class:`InvalidReference` saying which form to write.
+
+    Example:
+        >>> ref, path = parse_version_url("dsops://vision/cats/train@1.2.0/img/a@2x.png")
+        >>> (ref.project, ref.name, ref.label, path)
+        ('vision/cats', 'train', '1.2.0', 'img/a@2x.png')
+        >>> parse_version_url("0123456789abcdef0123456789abcdef/t.csv")[1]
+        't.csv'
+    """
+    text = str(url)
+    if text.startswith(f"{URL_SCHEME}://"):
+        text = text[len(URL_SCHEME) + 3 :]
+    text = text.lstrip("/")
+    first, _, rest = text.partition("/")
+    if is_version_id(first):
+        return DatasetRef(version_id=first), rest.strip("/")
+    dataset, at, after = text.partition("@")
+    label, _, path = after.partition("/")
+    if not at or not label:
+        raise InvalidReference(
+            f"{url!r} does not name a version: write dsops://<project>/<name>@<ref>/<path> "
+            "(ref: a semantic version, an alias or latest) or dsops://<version id>/<path>.",
+            ref=str(url),
+        )
+    return DatasetRef.parse(f"{dataset}@{label}"), path.strip("/")
+
+
 def check_alias(alias: str) -> str:
     if not _ALIAS.match(alias) or is_semver(alias):
         raise ConfigError(
