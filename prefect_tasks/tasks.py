@@ -17,6 +17,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from dsops import Dataset
+from dsops.catalog import version_url
+from dsops.errors import ConfigError
 from dsops.events import version_event
 from prefect_tasks import reporting
 from prefect_tasks.blocks import DsopsStore, StoreArg, resolve_store
@@ -253,6 +255,7 @@ def fetch_dataset(
     mutable: bool = False,
     store: StoreArg = None,
     overwrite: bool = False,
+    mode: str = "local",
 ) -> str:
     """Materialize a finalized version locally and return the folder's path.
 
@@ -270,13 +273,28 @@ def fetch_dataset(
         store: A DsopsStore block, a saved block's name, or a store URL.
         overwrite: Replace what ``target_dir`` holds (the copy is built beside it and
             swapped in whole); makes a retry after a successful copy succeed too.
+        mode: ``"local"`` (default) as above; ``"uri"`` downloads nothing and returns the
+            pinned ``dsops://<version id>/`` URL to read in place through fsspec (the
+            reader finds the store in ``DSOPS_STORE`` or ``storage_options={"store": …}``).
 
     Example:
         ```python
         path = fetch_dataset("vision/cats@prod", include="train/**")
         ```
     """
+    if mode not in ("local", "uri"):
+        raise ConfigError(f"mode must be 'local' or 'uri', not {mode!r}.", mode=mode)
     version = _open(dataset, store)
+    if mode == "uri":
+        if target_dir is not None or mutable or include:
+            raise ConfigError(
+                "mode='uri' downloads nothing: drop target_dir, mutable and include "
+                "(select files when reading the URL instead).",
+                mode=mode,
+            )
+        url = version_url(version.id)
+        logger().info("Pinned %s (%s) as %s, nothing downloaded", version.ref, version.id, url)
+        return url
     if target_dir is None and not mutable:
         path = version.get_local_copy(include)
     else:

@@ -305,6 +305,24 @@ def test_fetch_mutable_without_target_makes_a_temporary_copy(context, tmp_path):
     assert snapshot(path)["a.txt"] == b"alpha"
 
 
+def test_fetch_in_uri_mode_returns_the_pinned_url_and_downloads_nothing(context, tmp_path):
+    import pandas as pd
+
+    version_id = _new_version(context, tmp_path, {"t.csv": "a,b\n1,2\n"})
+    op = FetchDatasetOperator(task_id="f", dataset="demo/events@latest", mode="uri")
+    url = op.execute(context)
+    assert url == f"dsops://{version_id}/"
+    assert context["ti"].xcoms["version_id"] == version_id
+    assert context["ti"].xcoms["store_url"] == Dataset.get(version_id).store.url
+    assert pd.read_csv(url + "t.csv")["b"].tolist() == [2]
+    with pytest.raises(ConfigError, match="downloads nothing"):
+        FetchDatasetOperator(task_id="g", dataset=version_id, mode="uri", mutable=True).execute(
+            context
+        )
+    with pytest.raises(ConfigError, match="'local' or 'uri'"):
+        FetchDatasetOperator(task_id="h", dataset=version_id, mode="stream").execute(context)
+
+
 # --- the "dsops" extra link ---------------------------------------------------------------
 
 

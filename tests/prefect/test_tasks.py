@@ -14,6 +14,7 @@ import dsops
 from dsops import Dataset
 from dsops.errors import (
     AccessDenied,
+    ConfigError,
     ObjectNotFound,
     PreconditionFailed,
     StoreError,
@@ -214,6 +215,26 @@ def test_fetch_gives_a_read_only_view_or_a_writable_copy(project: str, tmp_path:
     assert isinstance(refused, TargetExists)  # a full folder is never overwritten silently
     (Path(copy) / "README").write_text("mine now")  # writable
     assert Dataset.get(version_id).read_file("README") == b"r"
+
+
+def test_fetch_in_uri_mode_returns_the_pinned_url_and_downloads_nothing(
+    project: str, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    src = write_tree(tmp_path / "src", {"t.csv": "a,b\n1,2\n3,4\n"})
+
+    @flow
+    def pin_url() -> tuple[str, str, object]:
+        version_id = finalize_dataset(add_files(create_dataset(project, "uri"), str(src)))
+        url = fetch_dataset(f"{project}/uri@latest", mode="uri")
+        bad = fetch_dataset(version_id, mode="uri", include="*.csv", return_state=True)
+        return version_id, url, bad.result(raise_on_failure=False)
+
+    version_id, url, bad = pin_url()
+    assert url == f"dsops://{version_id}/"
+    assert pd.read_csv(url + "t.csv")["b"].tolist() == [2, 4]
+    assert isinstance(bad, ConfigError) and "mode='uri' downloads nothing" in str(bad)
 
 
 def test_resolve_version_pins_a_moving_reference(project: str, tmp_path: Path) -> None:
