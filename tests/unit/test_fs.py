@@ -196,6 +196,18 @@ def test_pyarrow_reads_a_relative_path_and_a_dataset_through_the_filesystem(
     assert sorted(dataset.to_table().column("a").to_pylist()) == [1, 2, 3]
 
 
+def test_duckdb_queries_csv_and_parquet_through_register_filesystem(store: Store, v1: str) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    con.register_filesystem(_fs(store))
+    total = con.execute(f"SELECT sum(a) FROM read_parquet('dsops://{v1}/tables/*.parquet')")
+    assert total.fetchall() == [(6,)]
+    rows = con.execute(
+        "SELECT b FROM read_csv('dsops://vision/cats/train@prod/data.csv') ORDER BY a"
+    )
+    assert rows.fetchall() == [("x",), ("y",)]
+
+
 def test_open_is_seekable_and_cat_file_takes_ranges(store: Store, v1: str) -> None:
     fs = _fs(store, version=v1)
     with fs.open("data.csv") as fh:
