@@ -3,7 +3,9 @@
 Runs whenever ``dsops_scheduled_ingestion`` finalizes a version of ``examples/events``.
 It trains on *exactly* the version the triggering Asset event announced (its
 ``extra["version_id"]``), not on whatever ``latest`` is by the time it runs, and writes
-a model file that records that version id.
+a model file that records that version id. The data is read in place: the fetch task
+(``mode="uri"``) pins the version as a ``dsops://<id>/`` URL and downloads nothing, and
+training reads the CSV files through the dsops fsspec filesystem (only those bytes).
 
 A manual run has no triggering event: it uses the ``dataset`` param instead (default
 ``examples/events@latest``) and says so in the log. Params: ``model_dir`` (default
@@ -13,10 +15,12 @@ A manual run has no triggering event: it uses the ``dataset`` param instead (def
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import fsspec
 from airflow.sdk import DAG, Param, XComArg, task
 from dsops_example_data import EVENTS, example_dir
 
@@ -47,16 +51,17 @@ with DAG(
         print(f"No triggering event (manual run): using {params['dataset']}")
         return str(params["dataset"])
 
-    fetch = FetchDatasetOperator(task_id="fetch", dataset=triggering_version())
+    fetch = FetchDatasetOperator(task_id="fetch", dataset=triggering_version(), mode="uri")
 
     @task
-    def train(data_dir: str, version_id: str, params: dict | None = None) -> dict:
+    def train(data_url: str, version_id: str, store_url: str, params: dict | None = None) -> dict:
         """A stand-in for training: count rows per label, record the data version."""
         assert params is not None
+        fs = fsspec.filesystem("dsops", store=store_url)
         counts: dict[str, int] = {}
-        files = sorted(Path(data_dir).rglob("*.csv"))
+        files = sorted(fs.glob(data_url + "**/*.csv"))
         for path in files:
-            with open(path, newline="") as fh:
+            with io.TextIOWrapper(fs.open(path, "rb"), newline="") as fh:
                 for row in csv.DictReader(fh):
                     counts[row["label"]] = counts.get(row["label"], 0) + 1
         model = {
@@ -71,4 +76,4 @@ with DAG(
         print(f"Model trained on dataset version {version_id}: {out}")
         return {"model": str(out), "trained_on_version_id": version_id}
 
-    train(fetch.output, XComArg(fetch, key="version_id"))
+    train(fetch.output, XComArg(fetch, key="version_id"), XComArg(fetch, key="store_url"))

@@ -1,7 +1,9 @@
-"""Downstream training: fetch one pinned dataset version and train on it.
+"""Downstream training: pin one dataset version and train on it, reading it in place.
 
 The flow resolves its ``dataset`` reference to a version id first and uses only that id,
 so the run is reproducible even if ``prod`` moves meanwhile; the id is the run's result.
+``fetch_dataset(..., mode="uri")`` downloads nothing: training reads the CSV files of
+that version through the ``dsops://`` fsspec filesystem.
 Served with ``--serve``, a deployment trigger starts it for every new version of the
 ingested dataset, passing the version id from the ``dsops.version.finalized`` event.
 
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-from pathlib import Path
+import io
 from typing import Any
 
+import fsspec
 from demo_data import PROJECT, READINGS
 from prefect import flow, task
 from prefect.events import DeploymentEventTrigger
@@ -34,11 +37,12 @@ def new_version_trigger(project: str = PROJECT, name: str = READINGS) -> Deploym
 
 
 @task
-def fit(folder: str) -> dict[str, Any]:
+def fit(url: str, store: str | None = None) -> dict[str, Any]:
     """A stand-in for training: the mean reading per sensor over every CSV file."""
+    fs = fsspec.filesystem("dsops", store=store)
     totals: dict[str, list[float]] = {}
-    for path in sorted(Path(folder).rglob("*.csv")):
-        with open(path, newline="") as fh:
+    for path in sorted(fs.glob(url + "**/*.csv")):
+        with io.TextIOWrapper(fs.open(path, "rb"), newline="") as fh:
             for row in csv.DictReader(fh):
                 totals.setdefault(row["sensor"], []).append(float(row["value"]))
     means = {sensor: sum(values) / len(values) for sensor, values in sorted(totals.items())}
@@ -49,8 +53,8 @@ def fit(folder: str) -> dict[str, Any]:
 def training(dataset: str = f"{PROJECT}/{READINGS}@prod", store: str | None = None) -> dict:
     """Train on one version of ``dataset`` (an id, or a reference pinned to an id first)."""
     version_id = resolve_version(dataset, store=store)
-    folder = fetch_dataset(version_id, include="*.csv", store=store)
-    return {"version_id": version_id, **fit(folder)}
+    url = fetch_dataset(version_id, store=store, mode="uri")
+    return {"version_id": version_id, **fit(url, store)}
 
 
 def main() -> None:
