@@ -99,3 +99,8 @@ def test_pandas_and_pyarrow_read_dsops_urls_and_listing_reads_no_object(
     assert snapshot(tmp_path / "out") == {"sub/b.png": b"B" * 300}
     with pytest.raises(ReadOnlyFileSystem):
         fs.open("a.csv", "wb")
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    con.register_filesystem(DsopsFileSystem(**options))
+    glob = "dsops://vision/cats/train@prod/tables/*.parquet"
+    assert con.execute(f"SELECT sum(x) FROM read_parquet('{glob}')").fetchall() == [(36,)]
