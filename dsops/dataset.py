@@ -24,6 +24,7 @@ from dsops.catalog import (
     is_version_id,
     new_version_id,
     version_dict,
+    version_url,
 )
 from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
@@ -766,6 +767,18 @@ class Dataset:
             return io.BytesIO(b"")
         self._store.cache.fetch(self._store.backend, row)
         return open(self._store.cache.objects.path(str(row.column("hash")[0].as_py())), "rb")
+
+    def url(self, path: str = "") -> str:
+        """The pinned ``dsops://<version id>/<path>`` URL, to read in place through fsspec.
+
+        Example:
+            >>> import tempfile
+            >>> ds = Dataset.create("demo", "url", store=Store(tempfile.mkdtemp()))
+            >>> version_id = ds.finalize()
+            >>> ds.url("t.csv") == f"dsops://{version_id}/t.csv"
+            True
+        """
+        return version_url(self._final("read it through a URL").id, path)
 
     def read_file(self, path: str) -> bytes:
         """The bytes of one file of the version (through the cache)."""

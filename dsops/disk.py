@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dsops.errors import DiskFull, DsopsError
+from dsops.progress import human_size
 
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -38,21 +39,6 @@ def mount_point(folder: str | os.PathLike[str]) -> str:
     while not os.path.ismount(path):
         path = os.path.dirname(path)
     return path
-
-
-def human(size: int) -> str:
-    """``1536`` → ``'1.5 KiB'``.
-
-    Example:
-        >>> human(512), human(1536), human(3 * 1024**3)
-        ('512 B', '1.5 KiB', '3.0 GiB')
-    """
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 CACHE_FIX = (
@@ -80,8 +66,8 @@ def disk_full(
         free, disk = -1, "?"
     quota = cause is not None and getattr(cause, "errno", None) == errno.EDQUOT
     reason = "the disk quota is exceeded" if quota else "no space is left"
-    free_text = f"{human(free)} free" if free >= 0 else "free space unknown"
-    need_text = f"needed at least {human(needed)}" if needed else "needed room for new entries"
+    free_text = f"{human_size(free)} free" if free >= 0 else "free space unknown"
+    need_text = f"needed at least {human_size(needed)}" if needed else "needed room for new entries"
     return DiskFull(
         f"Cannot write {what} in {where}: {reason} on the filesystem at {disk} ({need_text}, "
         f"{free_text}): {fix}, then run again. Nothing partial was kept.",
@@ -131,7 +117,6 @@ __all__ = [
     "CACHE_FIX",
     "NO_SPACE",
     "disk_full",
-    "human",
     "is_no_space",
     "mount_point",
     "space_for",

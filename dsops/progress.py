@@ -6,6 +6,25 @@ Methods may be called from worker threads.
 
 from __future__ import annotations
 
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def human_size(size: int | float | None) -> str:
+    """``1536`` → ``'1.5 KiB'`` (binary units; bytes are shown exactly).
+
+    Example:
+        >>> human_size(512), human_size(1536), human_size(3 * 1024**3), human_size(None)
+        ('512 B', '1.5 KiB', '3.0 GiB', '-')
+    """
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
 
 class Callback:
     """No-op progress sink. Override to display or record progress."""

@@ -21,23 +21,12 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from dsops.progress import human_size
+
 if TYPE_CHECKING:
     from dsops.dataset import Dataset
 
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 SHORT_ID = 12
-
-
-def human_size(size: int | float | None) -> str:
-    """``1536`` → ``'1.5 KiB'`` (binary units; bytes are shown exactly)."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in _UNITS:
-        if abs(value) < 1024 or unit == _UNITS[-1]:
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 # C0/C1 controls and DEL (terminal escapes, newlines), bidirectional overrides that

@@ -17,7 +17,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from dsops import Dataset
-from dsops.catalog import version_url
 from dsops.errors import ConfigError
 from dsops.events import version_event
 from prefect_tasks import reporting
@@ -292,7 +291,7 @@ def fetch_dataset(
                 "(select files when reading the URL instead).",
                 mode=mode,
             )
-        url = version_url(version.id)
+        url = version.url()
         logger().info("Pinned %s (%s) as %s, nothing downloaded", version.ref, version.id, url)
         return url
     if target_dir is None and not mutable:

@@ -10,7 +10,6 @@ from typing import Any
 from airflow_provider._common import optional_text, text_list
 from airflow_provider.lineage import LineageDataset, operator_lineage
 from airflow_provider.operators.base import DsopsBaseOperator
-from dsops.catalog import version_url
 from dsops.errors import ConfigError
 
 VERSION_XCOM_KEY = "version_id"
@@ -75,7 +74,7 @@ class FetchDatasetOperator(DsopsBaseOperator):
                     "(select files when reading the URL instead).",
                     mode=mode,
                 )
-            path = version_url(ds.id)
+            path = ds.url()
             self.log.info("Pinned %s (%s) as %s, nothing downloaded", ds.ref, ds.id, path)
         else:
             if target is None and self.mutable:

@@ -31,10 +31,10 @@ from dsops.cache.audit import damaged_cache_content
 from dsops.cache.objects import FetchResult, ObjectCache
 from dsops.cache.sharing import Sharing
 from dsops.cache.views import damaged_files, materialize
-from dsops.disk import CACHE_FIX, human, space_for
+from dsops.disk import CACHE_FIX, space_for
 from dsops.errors import TargetExists, UnsafeTarget
 from dsops.hashing import StatCache
-from dsops.progress import Callback
+from dsops.progress import Callback, human_size
 from dsops.storage import ObjectStore
 
 # Views returned to this process stay locked (shared) until it exits, so another
@@ -187,7 +187,7 @@ class LocalCache:
             self.objects.fetch(store, rows, workers=workers, progress=progress)
             tmp = target.parent / f".{target.name}.dsops-{uuid.uuid4().hex[:8]}"
             needed = sum(rows.column("size").to_pylist())
-            what = f"a copy of {rows.num_rows} files ({human(needed)})"
+            what = f"a copy of {rows.num_rows} files ({human_size(needed)})"
             try:
                 with space_for(
                     target.parent,

@@ -36,11 +36,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from dsops.cache.sharing import Sharing
-from dsops.disk import CACHE_FIX, human, space_for, write_all
+from dsops.disk import CACHE_FIX, space_for, write_all
 from dsops.errors import IntegrityError, InvalidDigest
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
-from dsops.progress import Callback
+from dsops.progress import Callback, human_size
 from dsops.storage import ObjectStore
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -239,7 +239,7 @@ class ObjectCache:
                 jobs.append((obj, group))
         result = FetchResult()
         needed = sum(v[2] for v in wanted.values())
-        what = f"{len(wanted)} new objects ({human(needed)}) into the cache"
+        what = f"{len(wanted)} new objects ({human_size(needed)}) into the cache"
         progress.begin("download", len(wanted), needed)
         try:
 

@@ -202,7 +202,6 @@ def _commit_part(
     ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
 ) -> None:
     if table.num_rows == 0:
-        ensure_open(ctx, draft)
         return
     part_id = write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
     # A finalize that raced this call must either include the part or see it reported.

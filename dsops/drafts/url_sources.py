@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from dsops.disk import human, space_for
+from dsops.disk import space_for
 from dsops.errors import SourceNotFound
+from dsops.progress import human_size
 from dsops.storage import ObjectStore, open_store
 
 
@@ -123,7 +124,7 @@ def _fetch_all(backend: ObjectStore, keys: list[tuple[str, int]], root: Path, wo
             raise
 
     total = sum(size for _, size in keys)
-    what = f"{len(keys)} downloaded source files ({human(total)}) from {backend.url}"
+    what = f"{len(keys)} downloaded source files ({human_size(total)}) from {backend.url}"
     # The caller's scratch folder is removed as a whole; DiskFull names it and the size.
     with (
         space_for(root, total, what, _SCRATCH_FIX),

@@ -31,7 +31,7 @@ from dsops.store import Store
 def read_whole(store: Store, rows: Sequence[FileRow]) -> list[bytes]:
     """The verified bytes of each file of ``rows``, admitting what was missing to the cache."""
     out: dict[str, bytes] = {}
-    todo = {row.hash: row for row in rows if row.size and row.hash not in out}
+    todo = {row.hash: row for row in rows if row.size}
     for attempt in range(2):
         if not todo:
             break

@@ -15,7 +15,7 @@ import pytest
 import dsops.drafts.changes as changes_mod
 from dsops import Dataset, Store, layout
 from dsops.drafts.finalize import _commit
-from dsops.errors import DsopsError, IntegrityError, VersionImmutable
+from dsops.errors import IntegrityError, VersionImmutable
 from dsops.gc import collect_garbage
 from dsops.objects import SMALL_FILE_LIMIT
 from tests.helpers import snapshot, write_tree
@@ -131,7 +131,7 @@ def test_cli_add_racing_finalize_either_lands_or_fails_over_many_trials(
         out, err = proc.communicate(timeout=120)
         got = snapshot(Dataset.get(ds.id, store=store).get_local_copy())
         if proc.returncode == 0:
-            assert b"20 added" in out or b"added" in out, out
+            assert b"20 added" in out, out
             assert {k: got.get(k) for k in files} == files, f"trial {trial}: acknowledged add lost"
             outcomes["landed"] += 1
         else:
@@ -139,7 +139,6 @@ def test_cli_add_racing_finalize_either_lands_or_fails_over_many_trials(
             assert not set(files) & set(got), f"trial {trial}: a failed add left files"
             outcomes["refused"] += 1
     print(f"add racing finalize: {outcomes}")
-    assert sum(outcomes.values()) == 16
 
 
 # --- 3. a committed manifest is never rewritten ---------------------------------------
@@ -254,4 +253,3 @@ def test_finalize_refuses_to_commit_a_version_whose_content_is_missing(
     with pytest.raises(IntegrityError, match="missing"):
         ds.finalize()
     assert not store.backend.exists(layout.version_key(ds.id))
-    assert isinstance(IntegrityError("x"), DsopsError)
