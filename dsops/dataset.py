@@ -8,6 +8,8 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 import pyarrow as pa
@@ -23,15 +25,20 @@ from dsops.catalog import (
     draft_dict,
     is_version_id,
     new_version_id,
+    now_iso,
     version_dict,
     version_url,
 )
+from dsops.catalog import lifecycle as _lifecycle
+from dsops.catalog import metadata as _metadata
 from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
+from dsops.catalog.state import VersionState, check_tags, effective, update_state
 from dsops.drafts import ChangeSummary
 from dsops.errors import (
     ConfigError,
     CorruptRecord,
+    DatasetRenamed,
     DsopsWarning,
     NotFinalized,
     ObjectExists,
@@ -94,6 +101,7 @@ class Dataset:
         self._store = store
         self._draft = draft
         self._record = record
+        self._state: VersionState | None = None
         #: True when this object's ``create`` call made the draft (False: reopened/got).
         self.created = created
 
@@ -133,6 +141,14 @@ class Dataset:
         if version is not None:
             _semver.parse(version)
         opened.ensure_format()
+        moved = opened.catalog.rename_marker(project, name, fresh=True)
+        if moved is not None:
+            raise DatasetRenamed(
+                f"Dataset {project}/{name} was renamed to {moved.project}/{moved.name}: "
+                "create versions there (a name once renamed away is never reused).",
+                new_project=moved.project,
+                new_name=moved.name,
+            )
         slots = [new_version_id()] if key is None else _keyed_ids(f"{project}/{name}:{key}")
         for draft_id in slots:
             if key is not None:
@@ -250,11 +266,19 @@ class Dataset:
         project: str | None = None,
         name: str | None = None,
         tags: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        partial_name: str | None = None,
+        only_published: bool = False,
         *,
         store: StoreLike = None,
         on_corrupt: Callable[[CorruptRecord], None] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Finalized versions, oldest first, each as :meth:`to_dict` gives it.
+        """Finalized, live versions, oldest first, each as :meth:`to_dict` gives it.
+
+        Filters (all optional, combined with "and"): ``project`` and ``name`` exactly;
+        ``tags`` all present (current tags, see :meth:`add_tags`); ``ids`` among these
+        version ids; ``partial_name`` a case-insensitive substring of the name;
+        ``only_published``. Deleted versions are never listed.
 
         A corrupt record (a version record or alias that is not valid JSON or has wrong
         types) does not break the listing: it is skipped and passed to ``on_corrupt``,
@@ -268,16 +292,27 @@ class Dataset:
         opened = Store.coerce(store)
         report = on_corrupt or _warn_corrupt
         wanted = set(tags or ())
+        chosen = set(ids) if ids is not None else None
+        part = (partial_name or "").lower()
+        records = [
+            r
+            for r in opened.catalog.iter_versions(project, name, on_corrupt=report)
+            if wanted.issubset(r.tags)
+            and (chosen is None or r.id in chosen)
+            and part in r.name.lower()
+        ]
+        current = opened.catalog.states((r.id for r in records), report)
         rows = []
         alias_cache: dict[tuple[str, str], dict[str, str]] = {}
-        for record in opened.catalog.iter_versions(project, name, on_corrupt=report):
-            if wanted and not wanted.issubset(record.tags):
+        for record in records:
+            state = current.get(record.id)
+            if only_published and not (state and state.published):
                 continue
             key = (record.project, record.name)
             if key not in alias_cache:
                 alias_cache[key] = opened.catalog.aliases(*key, on_corrupt=report)
             names = [a for a, v in alias_cache[key].items() if v == record.id]
-            rows.append(version_dict(record, names))
+            rows.append(version_dict(record, names, state))
         return rows
 
     @classmethod
@@ -358,9 +393,10 @@ class Dataset:
             >>> d["state"], d["ref"], d["aliases"], d["total_size"]
             ('final', 'demo/toy@1.0.0', ['latest'], 0)
         """
+        state = self._current_state()
         if self._record is not None:
-            return version_dict(self._record, self.aliases())
-        return draft_dict(self._draft_record)
+            return version_dict(effective(self._record, state), self.aliases(), state)
+        return draft_dict(effective(self._draft_record, state), state)
 
     # --- properties -------------------------------------------------------------------
 
@@ -398,11 +434,24 @@ class Dataset:
 
     @property
     def description(self) -> str:
+        """The current description (:meth:`set_description` changes it)."""
+        state = self._current_state()
+        if state.description is not None:
+            return state.description
         return (self._record or self._draft_record).description
 
     @property
     def tags(self) -> builtins.list[str]:
+        """The current tags (:meth:`add_tags` / :meth:`remove_tags` change them)."""
+        state = self._current_state()
+        if state.tags is not None:
+            return list(state.tags)
         return list((self._record or self._draft_record).tags)
+
+    @property
+    def is_published(self) -> bool:
+        """True once :meth:`publish` was called: protected from delete and prune."""
+        return self._current_state().published
 
     @property
     def created_at(self) -> str:
@@ -433,7 +482,234 @@ class Dataset:
         """Re-read the state from the store (a draft may have been finalized elsewhere)."""
         fresh = Dataset.open_id(self.id, self._store)
         self._draft, self._record = fresh._draft, fresh._record
+        self._state = None
         return self
+
+    def _current_state(self) -> VersionState:
+        if self._state is None:
+            self._state = self._store.catalog.state(self.id)
+        return self._state
+
+    def _change_state(self, change: Callable[[VersionState], VersionState]) -> VersionState:
+        self._state = update_state(self._store.backend, self.id, change)
+        return self._state
+
+    # --- what may change over a version's life (docs/FORMAT.md, "Mutable state") --------
+
+    def set_description(self, text: str) -> None:
+        """Replace the description (drafts and finalized versions; content is untouched).
+
+        Example:
+            >>> import tempfile
+            >>> ds = Dataset.create("demo", "toy", store=Store(tempfile.mkdtemp()))
+            >>> ds.set_description("cats, 2024"); ds.description
+            'cats, 2024'
+        """
+        if not isinstance(text, str):
+            raise ConfigError(f"A description is text, not {type(text).__name__}.")
+        self._change_state(lambda s: replace(s, description=text))
+
+    def add_tags(self, *tags: str) -> builtins.list[str]:
+        """Add tags (kept once each, in order); returns the tags now.
+
+        Example:
+            >>> import tempfile
+            >>> ds = Dataset.create("demo", "toy", store=Store(tempfile.mkdtemp()), tags=["a"])
+            >>> ds.add_tags("b", "a")
+            ['a', 'b']
+        """
+        added = check_tags(tags)
+        base = self._record_tags()
+        state = self._change_state(
+            lambda s: replace(
+                s, tags=check_tags([*(s.tags if s.tags is not None else base), *added])
+            )
+        )
+        return list(state.tags or ())
+
+    def remove_tags(self, *tags: str) -> builtins.list[str]:
+        """Remove tags (absent ones are ignored); returns the tags now."""
+        gone = set(tags)
+        base = self._record_tags()
+        state = self._change_state(
+            lambda s: replace(
+                s, tags=tuple(t for t in (s.tags if s.tags is not None else base) if t not in gone)
+            )
+        )
+        return list(state.tags or ())
+
+    def _record_tags(self) -> tuple[str, ...]:
+        return tuple((self._record or self._draft_record).tags)
+
+    def publish(self) -> None:
+        """Mark this finalized version published: delete and prune refuse it unless forced.
+
+        Idempotent: publishing again keeps the first time.
+        """
+        self._final("publish it")
+        stamp = now_iso()
+        self._change_state(lambda s: s if s.published else replace(s, published_at=stamp))
+
+    def set_metadata(self, obj: Any, name: str = "metadata") -> None:
+        """Attach ``obj`` under ``name``: a pandas DataFrame (Parquet), a dict or list
+        (JSON), bytes, or a file path (its bytes). Drafts and finalized versions alike;
+        setting a name again replaces its value.
+
+        Example:
+            >>> import tempfile
+            >>> ds = Dataset.create("demo", "toy", store=Store(tempfile.mkdtemp()))
+            >>> ds.set_metadata({"classes": ["cat", "dog"]}, name="labels")
+            >>> ds.get_metadata("labels"), ds.list_metadata()
+            ({'classes': ['cat', 'dog']}, ['labels'])
+        """
+        _metadata.set_metadata(self._store.backend, self.id, name, obj)
+        self._state = None
+
+    def get_metadata(self, name: str = "metadata") -> Any:
+        """The value set as ``name`` (a DataFrame, a dict/list, or bytes), hash-checked.
+
+        Raises :class:`~dsops.errors.MetadataNotFound` naming what exists.
+        """
+        return _metadata.get_metadata(self._store.backend, self.id, name)
+
+    def list_metadata(self) -> builtins.list[str]:
+        """Names of this version's metadata, sorted."""
+        self._state = None
+        return sorted(self._current_state().metadata)
+
+    def remove_metadata(self, name: str) -> bool:
+        """Forget metadata ``name``; True if it existed."""
+        self._state = None
+        return _metadata.remove_metadata(self._store.backend, self.id, name)
+
+    # --- removing and renaming ------------------------------------------------------
+
+    @classmethod
+    def delete(
+        cls,
+        ref: str | Dataset | None = None,
+        *,
+        force: bool = False,
+        project: str | None = None,
+        name: str | None = None,
+        entire_dataset: bool = False,
+        store: StoreLike = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Delete a version (``ref``: an id, a reference or a Dataset), or with
+        ``project=``, ``name=``, ``entire_dataset=True, force=True`` a whole dataset.
+
+        A published version, one another version names as a parent, or one an alias
+        other than ``latest`` points at is refused with
+        :class:`~dsops.errors.ProtectedVersion` unless ``force``. Children keep reading
+        back exactly (manifests are full views); ``latest`` moves back to the highest
+        remaining version. Labels are never reused. Returns the deleted versions as
+        dicts. A deleted version no longer resolves
+        (:class:`~dsops.errors.VersionDeleted`, a ``LookupError``).
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> first = Dataset.create("demo", "toy", store=s).finalize()
+            >>> [gone] = Dataset.delete(first, store=s)
+            >>> gone["ref"], Dataset.list(store=s)
+            ('demo/toy@1.0.0', [])
+        """
+        opened = ref.store if isinstance(ref, Dataset) else Store.coerce(store)
+        if entire_dataset:
+            if ref is not None or not project or not name:
+                raise ConfigError(
+                    "entire_dataset=True deletes a whole dataset: pass project= and name= "
+                    "(and no ref)."
+                )
+            records = _lifecycle.delete_dataset(opened.catalog, project, name, force=force)
+        else:
+            if ref is None:
+                if not project or not name:
+                    raise ConfigError(
+                        "Dataset.delete needs a ref (id or project/name@version), or "
+                        "project=, name= and entire_dataset=True."
+                    )
+                ref = f"{project}/{name}@{LATEST}"
+            version_id = ref.id if isinstance(ref, Dataset) else opened.catalog.resolve(ref)
+            records = [_lifecycle.delete_version(opened.catalog, version_id, force=force)]
+        return [version_dict(r) for r in records]
+
+    @classmethod
+    def prune(
+        cls,
+        project: str,
+        name: str,
+        keep_last: int | None = None,
+        keep_within: timedelta | str | None = None,
+        keep_aliases: bool = True,
+        dry_run: bool = False,
+        *,
+        store: StoreLike = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Retention: delete the versions of ``project/name`` beyond the newest
+        ``keep_last`` and older than ``keep_within`` (a ``timedelta`` or ``"30d"``,
+        ``"12h"``); never a published one, nor (``keep_aliases``) one an alias points
+        at. Returns what was deleted — or, with ``dry_run``, what would be.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> for _ in range(3): _ = Dataset.create("demo", "toy", store=s).finalize()
+            >>> [v["version"] for v in Dataset.prune("demo", "toy", keep_last=1, store=s)]
+            ['1.0.0', '1.0.1']
+        """
+        opened = Store.coerce(store)
+        plan = _lifecycle.prune_plan(
+            opened.catalog,
+            project,
+            name,
+            keep_last=keep_last,
+            keep_within=keep_within,
+            keep_aliases=keep_aliases,
+        )
+        if not dry_run:
+            for record in plan.delete:
+                _lifecycle.delete_version(opened.catalog, record.id, force=True, reason="prune")
+        return [version_dict(r) for r in plan.delete]
+
+    @classmethod
+    def rename(
+        cls, project: str, name: str, new_name: str, *, store: StoreLike = None
+    ) -> dict[str, Any]:
+        """Rename dataset ``project/name`` to ``project/new_name``: every version, label
+        and alias follows, ids never change, the old name stops resolving
+        (:class:`~dsops.errors.DatasetRenamed`) and is never reused.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> vid = Dataset.create("demo", "toy", store=s).finalize()
+            >>> _ = Dataset.rename("demo", "toy", "cats", store=s)
+            >>> Dataset.get("demo/cats@1.0.0", store=s).id == vid
+            True
+        """
+        return cls._rename(project, name, project, new_name, store)
+
+    @classmethod
+    def move(
+        cls, project: str, name: str, new_project: str, *, store: StoreLike = None
+    ) -> dict[str, Any]:
+        """Move dataset ``project/name`` to ``new_project/name`` (as :meth:`rename`)."""
+        return cls._rename(project, name, new_project, name, store)
+
+    @classmethod
+    def _rename(
+        cls, project: str, name: str, new_project: str, new_name: str, store: StoreLike
+    ) -> dict[str, Any]:
+        opened = Store.coerce(store)
+        marker = _lifecycle.rename_dataset(opened.catalog, project, name, new_project, new_name)
+        return {
+            "from": {"project": project, "name": name},
+            "to": {"project": marker.project, "name": marker.name},
+            "renamed_at": marker.renamed_at,
+            "labels": len(marker.labels),
+            "aliases": sorted(marker.aliases),
+        }
 
     def __repr__(self) -> str:
         state = self.version or "draft"

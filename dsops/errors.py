@@ -94,6 +94,26 @@ class DatasetNotFound(VersionNotFound):
     """No finalized version exists for ``project/name``."""
 
 
+class VersionDeleted(VersionNotFound):
+    """The version was deleted (its tombstone keeps the record for lineage)."""
+
+
+class DatasetRenamed(VersionNotFound):
+    """The dataset was renamed or moved: the old name no longer resolves."""
+
+
+class RenameConflict(DsopsError, RuntimeError):
+    """Another rename of this dataset, or onto this name, won."""
+
+
+class ProtectedVersion(DsopsError, RuntimeError):
+    """A delete or prune would remove a published, parent or aliased version."""
+
+
+class MetadataNotFound(DsopsError, LookupError):
+    """A version has no metadata of that name."""
+
+
 class PathNotFound(DsopsError, FileNotFoundError):
     """A version holds no file or folder at this path."""
 
@@ -170,6 +190,7 @@ __all__ = [
     "ConfigError",
     "CorruptRecord",
     "DatasetNotFound",
+    "DatasetRenamed",
     "DiskFull",
     "DsopsError",
     "DsopsWarning",
@@ -180,13 +201,16 @@ __all__ = [
     "InvalidPath",
     "InvalidReference",
     "ManifestError",
+    "MetadataNotFound",
     "MissingDependency",
     "NotFinalized",
     "ObjectExists",
     "ObjectNotFound",
     "PathNotFound",
     "PreconditionFailed",
+    "ProtectedVersion",
     "ReadOnlyFileSystem",
+    "RenameConflict",
     "SourceNotFound",
     "StoreError",
     "StoreFormatError",
@@ -195,6 +219,7 @@ __all__ = [
     "UnsafeSymlink",
     "UnsafeTarget",
     "VersionConflict",
+    "VersionDeleted",
     "VersionImmutable",
     "VersionNotFound",
 ]

@@ -68,3 +68,35 @@ def seal_key(version_id: str) -> str:
 def sealed_parts_key(version_id: str) -> str:
     """Create-only list of the parts a sealed draft's version is made of."""
     return f"drafts/{version_id}/sealed-parts.json"
+
+
+def state_key(version_id: str) -> str:
+    """Compare-and-swap document: description, tags, published, metadata of an id."""
+    return f"state/{version_id}.json"
+
+
+STATE_PREFIX = "state/"
+
+
+def tombstone_key(version_id: str) -> str:
+    """Create-only: the commit point of a delete (holds the deleted record)."""
+    return f"deleted/{version_id}.json"
+
+
+DELETED_PREFIX = "deleted/"
+
+
+def rename_key(project: str, name: str) -> str:
+    """Create-only: the commit point of a rename/move, naming where the dataset went."""
+    return f"renames/{project}/{name}.json"
+
+
+RENAMES_PREFIX = "renames/"
+
+
+def rename_target_key(project: str, name: str) -> str:
+    """Create-only claim of a rename's target name, written before the marker."""
+    return f"renames-to/{project}/{name}.json"
+
+
+RENAME_TARGETS_PREFIX = "renames-to/"

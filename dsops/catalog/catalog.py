@@ -6,28 +6,40 @@ are create-only claims, aliases are compare-and-swap documents with their histor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from dsops import layout
 from dsops.catalog import semver
-from dsops.catalog.records import DraftRecord, VersionRecord, is_version_id, now_iso
+from dsops.catalog.records import (
+    DraftRecord,
+    VersionRecord,
+    is_version_id,
+    now_iso,
+    read_many,
+)
 from dsops.catalog.refs import LATEST, DatasetRef, check_alias
+from dsops.catalog.state import VersionState, effective, read_state, states
 from dsops.errors import (
     CorruptRecord,
     DatasetNotFound,
+    DatasetRenamed,
     ManifestError,
     ObjectExists,
     ObjectNotFound,
     PreconditionFailed,
     VersionConflict,
+    VersionDeleted,
     VersionNotFound,
 )
 from dsops.storage import ObjectStore, dump_json
 
 _HISTORY_LIMIT = 100
+# A rename marker found absent is looked for again after this long (present: forever).
+_NO_MARKER_TTL = 5.0
+_MAX_RENAME_HOPS = 100
 
 #: Called with each corrupt record a listing skips (instead of failing the listing).
 OnCorrupt = Callable[[CorruptRecord], None]
@@ -56,10 +68,57 @@ def _tolerant(on_corrupt: OnCorrupt | None, read: Callable[[str], T], key: str) 
 
 def version_id_in(store: ObjectStore, key: str, data: Any) -> str:
     """The ``version_id`` of a name claim or alias document, checked."""
+    if is_cleared(data):
+        raise ObjectNotFound(f"Alias {key} was cleared.", key=key)
     owner = data.get("version_id") if isinstance(data, dict) else None
     if not isinstance(owner, str) or not is_version_id(owner):
         raise _corrupt(store, key, f"no valid 'version_id' in {str(data)[:80]!r}")
     return owner
+
+
+def is_cleared(data: Any) -> bool:
+    """An alias document cleared by a delete: it keeps its history, names nothing."""
+    return isinstance(data, dict) and data.get("version_id") is None and "cleared_at" in data
+
+
+@dataclass(frozen=True)
+class Rename:
+    """``renames/<project>/<name>.json``: where a renamed or moved dataset went."""
+
+    project: str
+    name: str
+    renamed_at: str
+    labels: dict[str, str]
+    aliases: dict[str, str]
+
+    @classmethod
+    def parse(cls, store: ObjectStore, key: str, data: Any) -> Rename:
+        fields = {}
+        for field_name in ("project", "name", "renamed_at"):
+            value = data.get(field_name) if isinstance(data, dict) else None
+            if not isinstance(value, str):
+                raise _corrupt(store, key, f"no string {field_name!r}")
+            fields[field_name] = value
+        maps = {}
+        for field_name in ("labels", "aliases"):
+            value = data.get(field_name, {})
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, str) and is_version_id(v)
+                for k, v in value.items()
+            )
+            if not ok:
+                raise _corrupt(store, key, f"{field_name!r} is not an object of version ids")
+            maps[field_name] = dict(value)
+        return cls(labels=maps["labels"], aliases=maps["aliases"], **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "name": self.name,
+            "renamed_at": self.renamed_at,
+            "labels": self.labels,
+            "aliases": self.aliases,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,18 +136,30 @@ class Catalog:
         self.store = store
         # Version records are immutable once written: read each at most once.
         self._records: dict[str, VersionRecord] = {}
+        # Rename markers are create-only: one found is kept; an absence is re-checked.
+        self._renames: dict[tuple[str, str], Rename] = {}
+        self._no_rename: dict[tuple[str, str], float] = {}
+        self._loaded_renames_at = 0.0
 
     # --- records ----------------------------------------------------------------------
 
     def version(self, version_id: str) -> VersionRecord:
         cached = self._records.get(version_id)
         if cached is not None:
-            return cached
+            return self.located(cached)
         try:
             data = self.store.get_json(layout.version_key(version_id))
         except CorruptRecord as exc:
             raise self._corrupt_version(version_id, "not valid JSON") from exc
         except ObjectNotFound:
+            tombstone = self.tombstone(version_id)
+            if tombstone is not None:
+                raise VersionDeleted(
+                    f"Version {version_id} ({tombstone.ref}) was deleted: use another "
+                    "version (`dsops list`).",
+                    version_id=version_id,
+                    store=self.store.url,
+                ) from None
             raise VersionNotFound(
                 f"No finalized version {version_id} in store {self.store.url}: check the id "
                 "and the store (--store / DSOPS_STORE).",
@@ -97,7 +168,99 @@ class Catalog:
             ) from None
         record = self._parse_version(version_id, data)
         self._records[version_id] = record
-        return record
+        return self.located(record)
+
+    def tombstone(self, version_id: str) -> VersionRecord | None:
+        """The record a delete kept in ``deleted/<id>.json`` (None: not deleted)."""
+        key = layout.tombstone_key(version_id)
+        try:
+            data = self.store.get_json(key)
+        except ObjectNotFound:
+            return None
+        record = data.get("record") if isinstance(data, dict) else None
+        try:
+            parsed = VersionRecord.from_dict(record if isinstance(record, dict) else {})
+        except ManifestError as exc:
+            raise _corrupt(self.store, key, str(exc).rstrip(".")) from exc
+        if parsed.id != version_id:
+            raise _corrupt(self.store, key, f"it names version {parsed.id!r}")
+        return self.located(parsed)
+
+    def deleted_ids(self) -> set[str]:
+        """Ids with a tombstone (one LIST of ``deleted/``)."""
+        prefix = layout.DELETED_PREFIX
+        return {
+            key[len(prefix) : -len(".json")]
+            for key in self.store.list_keys(prefix)
+            if key.endswith(".json")
+        }
+
+    # --- where a dataset lives now (rename markers) -----------------------------------
+
+    def rename_marker(self, project: str, name: str, *, fresh: bool = False) -> Rename | None:
+        """Where ``project/name`` was renamed or moved to (None: it was not)."""
+        found = self._renames.get((project, name))
+        if found is not None:
+            return found
+        checked = self._no_rename.get((project, name))
+        if not fresh and checked is not None and time.monotonic() - checked < _NO_MARKER_TTL:
+            return None
+        key = layout.rename_key(project, name)
+        try:
+            data = self.store.get_json(key)
+        except ObjectNotFound:
+            self._no_rename[(project, name)] = time.monotonic()
+            return None
+        marker = Rename.parse(self.store, key, data)
+        self._renames[(project, name)] = marker
+        return marker
+
+    def load_renames(self) -> None:
+        """Read every rename marker (one LIST, one GET each), e.g. before a listing."""
+        prefix = layout.RENAMES_PREFIX
+        now = time.monotonic()
+        for key in self.store.list_keys(prefix):
+            if not key.endswith(".json"):
+                continue
+            project, _, name = key[len(prefix) : -len(".json")].rpartition("/")
+            if (project, name) not in self._renames:
+                try:
+                    data = self.store.get_json(key)
+                except ObjectNotFound:
+                    continue
+                self._renames[(project, name)] = Rename.parse(self.store, key, data)
+        self._loaded_renames_at = now
+
+    def location(self, project: str, name: str) -> tuple[str, str]:
+        """Where the dataset first named ``project/name`` lives now (following renames)."""
+        for _ in range(_MAX_RENAME_HOPS):
+            if self._loaded_renames_at and time.monotonic() - self._loaded_renames_at < (
+                _NO_MARKER_TTL
+            ):
+                marker = self._renames.get((project, name))
+            else:
+                marker = self.rename_marker(project, name)
+            if marker is None:
+                return project, name
+            project, name = marker.project, marker.name
+        raise _corrupt(self.store, layout.rename_key(project, name), "a loop of renames")
+
+    def located(self, record: VersionRecord) -> VersionRecord:
+        """``record`` with the project and name its dataset has now."""
+        project, name = self.location(record.project, record.name)
+        if (project, name) == (record.project, record.name):
+            return record
+        return replace(record, project=project, name=name)
+
+    def located_draft(self, draft: DraftRecord) -> DraftRecord:
+        project, name = self.location(draft.project, draft.name)
+        if (project, name) == (draft.project, draft.name):
+            return draft
+        return replace(draft, project=project, name=name)
+
+    def forget(self, version_id: str) -> None:
+        """Drop a record this process cached (its version was just deleted)."""
+        self._records.pop(version_id, None)
 
     def remember(self, record: VersionRecord) -> None:
         """Keep a record this process just committed (records never change)."""
@@ -153,30 +316,11 @@ class Catalog:
     ) -> list[VersionRecord]:
         """The records of ``ids``; with ``on_corrupt``, corrupt ones are reported and
         skipped instead of raising :class:`CorruptRecord`."""
-        ids = list(ids)
-
-        def read(version_id: str) -> VersionRecord | CorruptRecord:
-            try:
-                return self.version(version_id)
-            except CorruptRecord as exc:
-                if on_corrupt is None:
-                    raise
-                return exc
-
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            found = list(pool.map(read, ids))
-        records = []
-        for item in found:
-            if isinstance(item, CorruptRecord):
-                assert on_corrupt is not None
-                on_corrupt(item)
-            else:
-                records.append(item)
-        return records
+        return read_many(self.version, ids, on_corrupt)
 
     # --- resolution -------------------------------------------------------------------
 
-    def resolve(self, ref: str | DatasetRef) -> str:
+    def resolve(self, ref: str | DatasetRef, *, _settle: bool = True) -> str:
         """The version id a reference names (drafts included for bare ids)."""
         parsed = ref if isinstance(ref, DatasetRef) else DatasetRef.parse(ref)
         if parsed.version_id:
@@ -190,11 +334,38 @@ class Catalog:
         try:
             data = self.store.get_json(key)
         except ObjectNotFound:
+            if _settle and self._complete_rename_into(parsed.project, parsed.name):
+                return self.resolve(parsed, _settle=False)
             raise self._missing(parsed) from None
+        if is_cleared(data):
+            raise VersionNotFound(
+                f"{parsed} points at nothing: its version was deleted and the alias cleared; "
+                "set it again with `dsops alias`.",
+                ref=str(parsed),
+                store=self.store.url,
+            )
         return version_id_in(self.store, key, data)
+
+    def _complete_rename_into(self, project: str, name: str) -> bool:
+        """Finish a committed rename onto ``project/name`` whose copies are not all
+        there yet (True if one was found and completed)."""
+        from dsops.catalog import lifecycle
+
+        return lifecycle.complete_rename_into(self, project, name)
 
     def _missing(self, ref: DatasetRef) -> VersionNotFound:
         assert ref.project is not None and ref.name is not None
+        marker = self.rename_marker(ref.project, ref.name, fresh=True)
+        if marker is not None:
+            return DatasetRenamed(
+                f"Dataset {ref.project}/{ref.name} was renamed to {marker.project}/"
+                f"{marker.name} at {marker.renamed_at}: use "
+                f"{marker.project}/{marker.name}@{ref.label}.",
+                ref=str(ref),
+                store=self.store.url,
+                new_project=marker.project,
+                new_name=marker.name,
+            )
         labels = self.labels(ref.project, ref.name)
         if not labels:
             return DatasetNotFound(
@@ -323,10 +494,11 @@ class Catalog:
                     return AliasMove(True, None)
                 except ObjectExists:
                     continue
-            previous = str(current.get("version_id"))
+            raw = current.get("version_id") if isinstance(current, dict) else None
+            previous = str(raw) if raw is not None else None
             if previous == record.id:
                 return AliasMove(False, previous)
-            current_label = str(current.get("version", ""))
+            current_label = str(current.get("version", "")) if previous else ""
             if (
                 only_if_newer
                 and semver.is_semver(current_label)
@@ -346,11 +518,9 @@ class Catalog:
 
     def all_version_ids(self) -> list[str]:
         prefix = layout.VERSIONS_PREFIX
-        return [
-            key[len(prefix) : -len(".json")]
-            for key in self.store.list_keys(prefix)
-            if key.endswith(".json")
-        ]
+        deleted = self.deleted_ids()
+        ids = (key[len(prefix) : -len(".json")] for key in self.store.list_keys(prefix))
+        return [i for i in ids if i not in deleted and is_version_id(i)]
 
     def dataset_version_ids(
         self, project: str, name: str, on_corrupt: OnCorrupt | None = None
@@ -370,18 +540,34 @@ class Catalog:
         on_corrupt: OnCorrupt | None = None,
     ) -> Iterator[VersionRecord]:
         """Finalized versions, oldest first (``on_corrupt``: skip corrupt records)."""
+        self.load_renames()
         if project and name:
-            ids = self.dataset_version_ids(project, name, on_corrupt)
+            deleted = self.deleted_ids()
+            ids = [
+                i for i in self.dataset_version_ids(project, name, on_corrupt) if i not in deleted
+            ]
             found = (_tolerant(on_corrupt, self.find_version, i) for i in ids)
             records = [r for r in found if r is not None]
         else:
             records = self.versions(self.all_version_ids(), on_corrupt)
+        records = [
+            r
+            for r in records
+            if (not project or r.project == project) and (not name or r.name == name)
+        ]
+        current = self.states((r.id for r in records), on_corrupt)
         for record in sorted(records, key=lambda r: (r.finalized_at, r.id)):
-            if project and record.project != project:
-                continue
-            if name and record.name != name:
-                continue
-            yield record
+            yield effective(record, current.get(record.id))
+
+    def state(self, version_id: str) -> VersionState:
+        """The mutable state (description, tags, published, metadata) of an id."""
+        return read_state(self.store, version_id)
+
+    def states(
+        self, ids: Iterable[str], on_corrupt: OnCorrupt | None = None
+    ) -> dict[str, VersionState]:
+        """The state documents of ``ids`` that have one (one LIST, a GET each)."""
+        return states(self.store, ids, on_corrupt)
 
     def iter_drafts(self) -> Iterator[DraftRecord]:
         """Drafts that are not finalized, oldest first."""
@@ -402,7 +588,7 @@ class Catalog:
             current = frontier.pop()
             if current in graph:
                 continue
-            record = self.find_version(current)
+            record = self.find_version(current) or self.tombstone(current)
             if record is None:
                 draft = self.draft(current)
                 if draft is None:

@@ -4,15 +4,47 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from dsops.errors import ConfigError, ManifestError
+from dsops.errors import ConfigError, CorruptRecord, ManifestError
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+T = TypeVar("T")
+
+
+def read_many(
+    read: Callable[[str], T],
+    keys: Iterable[str],
+    on_corrupt: Callable[[CorruptRecord], None] | None = None,
+) -> list[T]:
+    """``read`` each key on 16 threads, in order. A :class:`CorruptRecord` raises, or
+    with ``on_corrupt`` is passed to it and left out."""
+
+    def attempt(key: str) -> T | CorruptRecord:
+        try:
+            return read(key)
+        except CorruptRecord as exc:
+            if on_corrupt is None:
+                raise
+            return exc
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        found = list(pool.map(attempt, keys))
+    kept = []
+    for item in found:
+        if isinstance(item, CorruptRecord):
+            assert on_corrupt is not None
+            on_corrupt(item)
+        else:
+            kept.append(item)
+    return kept
 
 
 def new_version_id() -> str:
@@ -162,7 +194,9 @@ class VersionRecord:
 _VERSION_FIELDS = tuple(f.name for f in fields(VersionRecord))
 
 
-def version_dict(record: VersionRecord, aliases: Iterable[str] = ()) -> dict[str, Any]:
+def version_dict(
+    record: VersionRecord, aliases: Iterable[str] = (), state: Any = None
+) -> dict[str, Any]:
     """A finalized version as a dict: the record's fields plus ``ref``, ``state`` and
     ``aliases`` (the names given, sorted). The one shape every interface prints.
 
@@ -172,10 +206,27 @@ def version_dict(record: VersionRecord, aliases: Iterable[str] = ()) -> dict[str
         >>> d["ref"], d["state"], d["aliases"]
         ('demo/toy@1.0.0', 'final', ['latest', 'prod'])
     """
-    return {**record.to_dict(), "ref": record.ref, "state": "final", "aliases": sorted(aliases)}
+    return {
+        **record.to_dict(),
+        "ref": record.ref,
+        "state": "final",
+        "aliases": sorted(aliases),
+        **lifecycle_fields(state),
+    }
 
 
-def draft_dict(draft: DraftRecord) -> dict[str, Any]:
+def lifecycle_fields(state: Any) -> dict[str, Any]:
+    """``published``, ``published_at`` and ``metadata`` (names) of a ``VersionState``."""
+    if state is None:
+        return {"published": False, "published_at": None, "metadata": []}
+    return {
+        "published": state.published_at is not None,
+        "published_at": state.published_at,
+        "metadata": sorted(state.metadata),
+    }
+
+
+def draft_dict(draft: DraftRecord, state: Any = None) -> dict[str, Any]:
     """A draft in the same shape: ``version``, and every field only a finalized version
     has (``finalized_at``, ``manifest``, ``file_count``, ``total_size``, ``changes``, …),
     are None; ``requested_version`` is the semver asked for; ``ref`` is the id.
@@ -193,4 +244,5 @@ def draft_dict(draft: DraftRecord) -> dict[str, Any]:
         "ref": draft.id,
         "state": "draft",
         "aliases": [],
+        **lifecycle_fields(state),
     }

@@ -61,7 +61,13 @@ def finalize(
 
 def _commit(ctx: DraftContext, draft: DraftRecord, provenance: dict[str, Any]) -> VersionRecord:
     # The label first: an explicit version that is taken fails before the draft is sealed.
+    draft = ctx.catalog.located_draft(draft)
     label = ctx.catalog.claim_label(draft)
+    if ctx.catalog.rename_marker(draft.project, draft.name, fresh=True) is not None:
+        # Renamed while we claimed: the label belongs under the new name.
+        ctx.catalog.release_label(draft.project, draft.name, label, draft.id)
+        draft = ctx.catalog.located_draft(draft)
+        label = ctx.catalog.claim_label(draft)
     seal(ctx.store, draft.id)
     part_list = fixed_parts(ctx.store, draft.id)
     parts = read_parts(ctx.store, draft.id, part_list)

@@ -15,7 +15,7 @@ from dsops.events import version_event
 from tests.helpers import write_tree
 
 RECORD_KEYS = {f.name for f in fields(VersionRecord)}
-SHAPE_KEYS = RECORD_KEYS | {"ref", "state", "aliases"}
+SHAPE_KEYS = RECORD_KEYS | {"ref", "state", "aliases", "published", "published_at", "metadata"}
 
 
 def _cli_json(store: Store, *args: str) -> object:
