@@ -42,6 +42,7 @@ from dsops.errors import (
     DsopsWarning,
     NotFinalized,
     ObjectExists,
+    VersionDeleted,
     VersionNotFound,
 )
 from dsops.manifest import ManifestDiff, diff, select
@@ -247,9 +248,12 @@ class Dataset:
 
     @classmethod
     def open_id(cls, version_id: str, store: Store) -> Dataset:
-        record = store.catalog.find_version(version_id)
-        if record is not None:
-            return cls(store, None, record)
+        try:
+            return cls(store, None, store.catalog.version(version_id))
+        except VersionDeleted:
+            raise
+        except VersionNotFound:
+            pass
         draft = store.catalog.draft(version_id)
         if draft is None:
             raise VersionNotFound(

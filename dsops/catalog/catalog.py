@@ -571,7 +571,7 @@ class Catalog:
 
     def iter_drafts(self) -> Iterator[DraftRecord]:
         """Drafts that are not finalized, oldest first."""
-        finalized = set(self.all_version_ids())
+        finalized = set(self.all_version_ids()) | self.deleted_ids()
         keys = [
             k
             for k in self.store.list_keys("drafts/")
