@@ -433,7 +433,7 @@ def test_concurrent_renames_of_one_dataset_have_one_winner(store: Store, tmp_pat
         chain(store, tmp_path, 1, name=name)
         outcomes: dict[str, str] = {}
 
-        def rename(target: str, name: str = name) -> None:
+        def rename(target: str, name: str = name, outcomes: dict[str, str] = outcomes) -> None:
             try:
                 Dataset.rename("team", name, target, store=Store(store.url))
                 outcomes[target] = "won"
