@@ -244,7 +244,20 @@ class Dataset:
         else:
             parsed = DatasetRef.parse(ref)
         version_id = opened.catalog.resolve(parsed)
-        return cls.open_id(version_id, opened)
+        if parsed.version_id:
+            return cls.open_id(version_id, opened)  # an id may name a draft too
+        try:
+            return cls(opened, None, opened.catalog.version(version_id))
+        except VersionDeleted:
+            raise
+        except VersionNotFound:
+            # A label claimed by a finalize that has not reached its commit point.
+            raise VersionNotFound(
+                f"{parsed} is claimed by version {version_id}, whose finalize has not "
+                "completed: re-run its finalize, or use another version.",
+                ref=str(parsed),
+                version_id=version_id,
+            ) from None
 
     @classmethod
     def open_id(cls, version_id: str, store: Store) -> Dataset:

@@ -143,7 +143,14 @@ class Catalog:
 
     # --- records ----------------------------------------------------------------------
 
-    def version(self, version_id: str) -> VersionRecord:
+    def version(self, version_id: str, *, known_live: bool = False) -> VersionRecord:
+        """The record of a finalized, live version.
+
+        Raises :class:`VersionDeleted` for a deleted one — also in the instant of an
+        interrupted delete, when its record is still there beside the tombstone (one
+        more request per record read; ``known_live`` skips it for ids a listing has
+        already checked against ``deleted/``).
+        """
         cached = self._records.get(version_id)
         if cached is not None:
             return self.located(cached)
@@ -154,12 +161,7 @@ class Catalog:
         except ObjectNotFound:
             tombstone = self.tombstone(version_id)
             if tombstone is not None:
-                raise VersionDeleted(
-                    f"Version {version_id} ({tombstone.ref}) was deleted: use another "
-                    "version (`dsops list`).",
-                    version_id=version_id,
-                    store=self.store.url,
-                ) from None
+                raise self.deleted_error(tombstone) from None
             raise VersionNotFound(
                 f"No finalized version {version_id} in store {self.store.url}: check the id "
                 "and the store (--store / DSOPS_STORE).",
@@ -167,8 +169,17 @@ class Catalog:
                 store=self.store.url,
             ) from None
         record = self._parse_version(version_id, data)
+        if not known_live and self.store.exists(layout.tombstone_key(version_id)):
+            raise self.deleted_error(self.located(record))
         self._records[version_id] = record
         return self.located(record)
+
+    def deleted_error(self, record: VersionRecord) -> VersionDeleted:
+        return VersionDeleted(
+            f"Version {record.id} ({record.ref}) was deleted: use another version (`dsops list`).",
+            version_id=record.id,
+            store=self.store.url,
+        )
 
     def tombstone(self, version_id: str) -> VersionRecord | None:
         """The record a delete kept in ``deleted/<id>.json`` (None: not deleted)."""
@@ -292,6 +303,12 @@ class Catalog:
         except VersionNotFound:
             return None
 
+    def _find_live(self, version_id: str) -> VersionRecord | None:
+        try:
+            return self.version(version_id, known_live=True)
+        except VersionNotFound:
+            return None
+
     def draft(self, version_id: str) -> DraftRecord | None:
         key = layout.draft_key(version_id)
         try:
@@ -316,7 +333,7 @@ class Catalog:
     ) -> list[VersionRecord]:
         """The records of ``ids``; with ``on_corrupt``, corrupt ones are reported and
         skipped instead of raising :class:`CorruptRecord`."""
-        return read_many(self.version, ids, on_corrupt)
+        return read_many(lambda i: self.version(i, known_live=True), ids, on_corrupt)
 
     # --- resolution -------------------------------------------------------------------
 
@@ -546,7 +563,7 @@ class Catalog:
             ids = [
                 i for i in self.dataset_version_ids(project, name, on_corrupt) if i not in deleted
             ]
-            found = (_tolerant(on_corrupt, self.find_version, i) for i in ids)
+            found = (_tolerant(on_corrupt, self._find_live, i) for i in ids)
             records = [r for r in found if r is not None]
         else:
             records = self.versions(self.all_version_ids(), on_corrupt)

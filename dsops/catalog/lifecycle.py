@@ -59,20 +59,20 @@ def delete_version(
         ProtectedVersion: it is published, a parent, or aliased, and ``force`` is False.
     """
     store = catalog.store
-    tombstone = catalog.tombstone(version_id)
-    try:
-        record = catalog.version(version_id)
-    except VersionDeleted:
-        raise
-    except VersionNotFound:
-        if catalog.draft(version_id) is not None:
-            raise VersionNotFound(
-                f"{version_id} is an open draft, not a finalized version: nothing to delete "
-                "(`dsops gc` removes drafts abandoned for the grace period).",
-                version_id=version_id,
-            ) from None
-        raise
-    if tombstone is None:
+    record = catalog.tombstone(version_id)
+    if record is None:
+        try:
+            record = catalog.version(version_id)
+        except VersionDeleted:
+            raise
+        except VersionNotFound:
+            if catalog.draft(version_id) is not None:
+                raise VersionNotFound(
+                    f"{version_id} is an open draft, not a finalized version: nothing to "
+                    "delete (`dsops gc` removes drafts abandoned for the grace period).",
+                    version_id=version_id,
+                ) from None
+            raise
         if not force:
             _check_deletable(catalog, record)
         body = {"record": record.to_dict(), "deleted_at": now_iso(), "forced": force}
@@ -82,6 +82,9 @@ def delete_version(
             store.put_if_absent(layout.tombstone_key(version_id), dump_json(body))
         except ObjectExists:
             pass  # a concurrent delete committed first: complete it
+    elif not store.exists(layout.version_key(version_id)):
+        raise catalog.deleted_error(record)  # deleted, and every step done
+    # Steps 3 and 4 (a re-run of an interrupted delete starts here).
     _release_aliases(catalog, record)
     store.delete(layout.version_key(version_id))
     catalog.forget(version_id)
