@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from dsops.cache.sharing import Sharing
 from dsops.disk import CACHE_FIX, space_for, write_all
-from dsops.errors import ExternalSourceChanged, IntegrityError, InvalidDigest
+from dsops.errors import ExternalSourceChanged, IntegrityError, InvalidDigest, SourceNotFound
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.objects.links import LinkReader
@@ -309,12 +309,14 @@ class ObjectCache:
         A validator other than the recorded one, or bytes that do not hash to
         ``digest``, raise :class:`ExternalSourceChanged`; nothing is admitted.
         """
-        info, chunks = self.links.stream(url, expect=validator)
-        if chunks is None:
-            raise _changed(url, path, f"its validator is now {info.validator!r}, not {validator!r}")
         tmp = self._tmp()
         hasher, got = blake3.blake3(), 0
         try:
+            info, chunks = self.links.stream(url, expect=validator)
+            if chunks is None:
+                raise _changed(
+                    url, path, f"its validator is now {info.validator!r}, not {validator!r}"
+                )
             with open(tmp, "wb") as fh:
                 for chunk in chunks:
                     hasher.update(chunk)
@@ -323,6 +325,8 @@ class ObjectCache:
             if hasher.hexdigest() != digest:
                 raise _changed(url, path, "its bytes no longer hash to the recorded hash")
             self._install(tmp, digest)
+        except SourceNotFound:
+            raise _changed(url, path, "it is no longer there") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

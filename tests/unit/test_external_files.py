@@ -283,6 +283,9 @@ def test_a_warm_cache_keeps_serving_the_verified_bytes(store: Store, tmp_path: P
     (src / "a.txt").unlink()
     assert ds.read_file("a.txt") == b"alpha"  # the cached bytes hash to the recorded hash
     assert ds.verify().missing == ("a.txt",)
+    cold = Dataset.get(ds.id, store=_fresh(store, tmp_path, "c1"))
+    with pytest.raises(ExternalSourceChanged, match="no longer there"):
+        cold.read_file("a.txt")
 
 
 # --- through the version's life -------------------------------------------------------------
@@ -431,6 +434,11 @@ def test_the_ui_lists_links_with_their_source(store: Store, tmp_path: Path) -> N
     client = TestClient(create_app(store))
     rows = client.get(f"/api/versions/{version_id}/files").json()["rows"]
     assert [(r["path"], r["link"]) for r in rows] == [("a.txt", f"file://{src}/a.txt")]
+    assert client.get(f"/api/versions/{version_id}/file", params={"path": "a.txt"}).content == b"a"
+    (src / "a.txt").write_bytes(b"b")
+    cold = TestClient(create_app(_fresh(store, tmp_path, "c1")))
+    refused = cold.get(f"/api/versions/{version_id}/file", params={"path": "a.txt"})
+    assert refused.status_code == 502 and f"file://{src}/a.txt" in refused.json()["detail"]
 
 
 # --- the format -----------------------------------------------------------------------------
