@@ -729,8 +729,10 @@ class Dataset:
     def verify(self, deep: bool = False) -> VerifyResult:
         """Check every referenced object exists (``deep``: re-hash the content).
 
-        The result is truthy only if the version verified; ``result.missing`` and
-        ``result.corrupted`` list the affected paths.
+        External files: each source is asked for its validator (a HEAD); a source that
+        is gone is ``missing``, a changed validator ``corrupted``; ``deep`` also streams
+        and re-hashes their bytes. The result is truthy only if the version verified;
+        ``result.missing`` and ``result.corrupted`` list the affected paths.
         """
         return verify_version(self._store, self.id, self.manifest(), deep=deep)
 
