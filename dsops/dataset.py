@@ -807,6 +807,45 @@ class Dataset:
                 follow_symlinks=follow_symlinks,
             )
 
+    def add_external_files(
+        self,
+        source_url: str,
+        dataset_path: str = "",
+        wildcard: str | Sequence[str] | None = None,
+        recursive: bool = True,
+    ) -> ChangeSummary:
+        """Add files that stay where they are: an ``s3://``, ``gs://``, ``az://``,
+        ``http(s)://`` or ``file://`` URL of one file or a prefix (everything below it).
+
+        Each file lands at ``dataset_path/<path relative to the prefix>`` (one file: at
+        ``dataset_path/<basename>``); ``wildcard`` filters by name or relative path, as
+        for :meth:`add_files`. The bytes are streamed once to hash them and stored
+        nowhere: the version records the URL, size, BLAKE3 hash and the source's
+        validator (ETag, generation, Last-Modified, mtime). Fetching downloads them
+        through the cache and refuses a source that changed since
+        (:class:`~dsops.errors.ExternalSourceChanged`). A source of the same kind as
+        this dataset's store reuses the store's options (credentials, endpoint).
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("hi")
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> ds = Dataset.create("demo", "ext", store=s)
+            >>> ds.add_external_files(f"file://{src}", "raw").added
+            1
+            >>> _ = ds.finalize(); ds.read_file("raw/a.txt")
+            b'hi'
+        """
+        return drafts.add_external_files(
+            self._store.context(),
+            self._open_draft(),
+            self._store.links,
+            source_url,
+            dataset_path,
+            wildcard,
+            recursive,
+        )
+
     def remove_files(self, pattern: str | Sequence[str]) -> ChangeSummary:
         """Remove files matching glob pattern(s) (a folder name removes its contents)."""
         return drafts.remove_files(self._store.context(), self._open_draft(), pattern)
@@ -939,9 +978,11 @@ class Dataset:
         return [str(p) for p in table.column("path").to_pylist()]
 
     def files(self, pattern: str | Sequence[str] | None = None) -> pd.DataFrame:
-        """A DataFrame of files: path, size, hash, origin (the version that added it)."""
+        """A DataFrame of files: path, size, hash, origin (the version that added it),
+        mtime, and ``link`` (an external file's source URL, ``""`` for stored files)."""
         table = select(self.manifest(), pattern)
-        frame: pd.DataFrame = table.select(["path", "size", "hash", "origin", "mtime"]).to_pandas()
+        columns = ["path", "size", "hash", "origin", "mtime", "link"]
+        frame: pd.DataFrame = table.select(columns).to_pandas()
         return frame
 
     def changes(self) -> ManifestDiff:
@@ -981,8 +1022,10 @@ class Dataset:
     def verify(self, deep: bool = False) -> VerifyResult:
         """Check every referenced object exists (``deep``: re-hash the content).
 
-        The result is truthy only if the version verified; ``result.missing`` and
-        ``result.corrupted`` list the affected paths.
+        External files: each source is asked for its validator (a HEAD); a source that
+        is gone is ``missing``, a changed validator ``corrupted``; ``deep`` also streams
+        and re-hashes their bytes. The result is truthy only if the version verified;
+        ``result.missing`` and ``result.corrupted`` list the affected paths.
         """
         return verify_version(self._store, self.id, self.manifest(), deep=deep)
 

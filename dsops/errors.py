@@ -138,6 +138,12 @@ class IntegrityError(DsopsError, ValueError):
     """Stored bytes do not match their recorded hash (a corrupted object)."""
 
 
+class ExternalSourceChanged(IntegrityError):
+    """An external file's source (``url``) changed since it was added at ``path``: its
+    validator differs or its bytes no longer hash to the recorded hash. Nothing of it is
+    cached or served."""
+
+
 class InvalidDigest(DsopsError, ValueError):
     """A content hash is not in its algorithm's hex form (64 lowercase hex for BLAKE3)."""
 
@@ -194,6 +200,7 @@ __all__ = [
     "DiskFull",
     "DsopsError",
     "DsopsWarning",
+    "ExternalSourceChanged",
     "FileChangedError",
     "IntegrityError",
     "InvalidDigest",

@@ -12,6 +12,9 @@ MARKER = "dsops.json"
 MAX_PACK_SIZE = 64 * 1024 * 1024
 MAX_OBJECT_SIZE = 1 << 50  # 1 PiB: a larger recorded size is corruption, not a file
 
+# The URL schemes an external file (a manifest row's ``link``) may name.
+LINK_SCHEMES = ("s3", "gs", "az", "http", "https", "file")
+
 
 def object_key(digest: str) -> str:
     return f"objects/{digest[:2]}/{digest}"

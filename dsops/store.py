@@ -10,8 +10,10 @@ from dsops import config, layout
 from dsops.cache import LocalCache
 from dsops.catalog import Catalog
 from dsops.drafts import DraftContext
+from dsops.drafts.url_sources import source_options
 from dsops.errors import CorruptRecord, ObjectExists, ObjectNotFound, StoreFormatError
 from dsops.manifest import ManifestLoader
+from dsops.objects.links import LinkReader
 from dsops.storage import ObjectStore, dump_json, open_store
 
 # Transfers wait on the network and the disk more than on the CPU: more threads than cores.
@@ -61,6 +63,9 @@ class Store:
             mkdirs=self.cache.sharing.mkdirs,
             file_mode=self.cache.sharing.content_mode,
         )
+        # External files: a source on the same kind of store reuses this store's options.
+        self.links = LinkReader(lambda source: source_options(source, self.url, self.options, None))
+        self.cache.objects.links = self.links
         self.workers = workers
         self._marked = False
         self._lock = threading.Lock()

@@ -6,9 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import blake3
 import pyarrow as pa
 
-from dsops.errors import ObjectNotFound
+from dsops.errors import ObjectNotFound, SourceNotFound
 from dsops.hashing import hash_bytes
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.store import Store
@@ -84,8 +85,14 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
                         bad.append(tag[0])
         return lost, bad
 
+    links = _links(table)
+
+    def check_link(item: tuple[str, str, str, str]) -> tuple[list[str], list[str]]:
+        path, url, validator, digest = item
+        return _check_link(store, path, url, validator, digest, deep)
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for lost, bad in pool.map(check, objects.items()):
+        for lost, bad in [*pool.map(check, objects.items()), *pool.map(check_link, links)]:
             missing.extend(lost)
             corrupted.extend(bad)
     cached = store.cache.damaged_content(version_id, table) if deep else []
@@ -99,3 +106,39 @@ def verify_version(store: Store, version_id: str, table: pa.Table, deep: bool) -
         corrupted=tuple(sorted(corrupted)),
         cache_corrupted=tuple(cached),
     )
+
+
+def _links(table: pa.Table) -> list[tuple[str, str, str, str]]:
+    """``(path, url, validator, hash)`` of every external file of ``table``."""
+    if "link" not in table.column_names:
+        return []
+    return [
+        (path, url, validator, digest)
+        for path, url, validator, digest in zip(
+            table.column("path").to_pylist(),
+            table.column("link").to_pylist(),
+            table.column("link_validator").to_pylist(),
+            table.column("hash").to_pylist(),
+        )
+        if url
+    ]
+
+
+def _check_link(
+    store: Store, path: str, url: str, validator: str, digest: str, deep: bool
+) -> tuple[list[str], list[str]]:
+    """An external file: its source is there with the recorded validator (a HEAD);
+    ``deep`` also streams and re-hashes its bytes. ``(missing, corrupted)`` paths."""
+    try:
+        if not deep:
+            same = store.links.head(url).validator == validator
+            return [], [] if same else [path]
+        _, chunks = store.links.stream(url, expect=validator)
+    except SourceNotFound:
+        return [path], []
+    if chunks is None:
+        return [], [path]
+    hasher = blake3.blake3()
+    for chunk in chunks:
+        hasher.update(chunk)
+    return [], [] if hasher.hexdigest() == digest else [path]

@@ -33,13 +33,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import blake3
 import pyarrow as pa
 
 from dsops.cache.sharing import Sharing
 from dsops.disk import CACHE_FIX, space_for, write_all
-from dsops.errors import IntegrityError, InvalidDigest
+from dsops.errors import ExternalSourceChanged, IntegrityError, InvalidDigest, SourceNotFound
 from dsops.hashing import hash_bytes, hash_file
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
+from dsops.objects.links import LinkReader
 from dsops.progress import Callback, human_size
 from dsops.storage import ObjectStore
 
@@ -90,6 +92,9 @@ class ObjectCache:
         self.objects_dir = root / "objects"
         self.tmp_dir = root / "tmp"
         self.locks_dir = root / "locks"
+        #: Reads external files (manifest rows with a ``link``); the SDK sets one whose
+        #: credentials follow the store's (see ``dsops.Store``).
+        self.links = LinkReader()
 
     def path(self, digest: str) -> Path:
         """Where content ``digest`` lives; anything but 64 lowercase hex is refused.
@@ -221,15 +226,30 @@ class ObjectCache:
         """
         progress = progress or Callback()
         wanted: dict[str, tuple[str, int, int, int]] = {}
-        for digest, obj, offset, length, size in zip(
+        linked: dict[str, tuple[str, str, str, int]] = {}
+        n = rows.num_rows
+        links = rows.column("link").to_pylist() if "link" in rows.column_names else [""] * n
+        validators = (
+            rows.column("link_validator").to_pylist()
+            if "link_validator" in rows.column_names
+            else [""] * n
+        )
+        for digest, obj, offset, length, size, path, link, validator in zip(
             rows.column("hash").to_pylist(),
             rows.column("object").to_pylist(),
             rows.column("offset").to_pylist(),
             rows.column("length").to_pylist(),
             rows.column("size").to_pylist(),
+            rows.column("path").to_pylist(),
+            links,
+            validators,
         ):
-            if obj and digest not in wanted and not self.has(digest, size):
+            if not size or digest in wanted or digest in linked or self.has(digest, size):
+                continue
+            if obj:
                 wanted[digest] = (obj, offset, length, size)
+            elif link:
+                linked[digest] = (link, validator, path, size)
         by_object = group_by_object(
             (obj, offset, length, digest) for digest, (obj, offset, length, _) in wanted.items()
         )
@@ -238,9 +258,10 @@ class ObjectCache:
             for group in coalesce(ranges):
                 jobs.append((obj, group))
         result = FetchResult()
-        needed = sum(v[2] for v in wanted.values())
-        what = f"{len(wanted)} new objects ({human_size(needed)}) into the cache"
-        progress.begin("download", len(wanted), needed)
+        needed = sum(v[2] for v in wanted.values()) + sum(v[3] for v in linked.values())
+        count = len(wanted) + len(linked)
+        what = f"{count} new objects ({human_size(needed)}) into the cache"
+        progress.begin("download", count, needed)
         try:
 
             def run(job: tuple[str, Sequence[ByteRange]]) -> tuple[int, int, int]:
@@ -259,17 +280,57 @@ class ObjectCache:
 
             # A full disk fails the fetch as DiskFull; each admission removed its own
             # temporary file, and only whole, verified objects were linked into place.
+            def run_link(digest: str) -> tuple[int, int, int]:
+                url, validator, path, size = linked[digest]
+                with self._reading(url):
+                    if self.has(digest, size):
+                        progress.advance(1, size)
+                        return 0, 0, 0
+                    got = self._read_link(url, validator, path, digest)
+                    progress.advance(1, got)
+                    return 1, got, 1
+
             with space_for(self.root, needed, what, CACHE_FIX):
-                if wanted:
+                if wanted or linked:
                     self._prepare()
                 with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                    for count, nbytes, requests in pool.map(run, jobs):
-                        result.objects += count
+                    done = [*pool.map(run, jobs), *pool.map(run_link, list(linked))]
+                    for objects, nbytes, requests in done:
+                        result.objects += objects
                         result.downloaded_bytes += nbytes
                         result.requests += requests
         finally:
             progress.end()
         return result
+
+    def _read_link(self, url: str, validator: str, path: str, digest: str) -> int:
+        """Download external file ``url`` (at dataset ``path``), verify it, admit it.
+
+        A validator other than the recorded one, or bytes that do not hash to
+        ``digest``, raise :class:`ExternalSourceChanged`; nothing is admitted.
+        """
+        tmp = self._tmp()
+        hasher, got = blake3.blake3(), 0
+        try:
+            info, chunks = self.links.stream(url, expect=validator)
+            if chunks is None:
+                raise _changed(
+                    url, path, f"its validator is now {info.validator!r}, not {validator!r}"
+                )
+            with open(tmp, "wb") as fh:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    fh.write(chunk)
+                    got += len(chunk)
+            if hasher.hexdigest() != digest:
+                raise _changed(url, path, "its bytes no longer hash to the recorded hash")
+            self._install(tmp, digest)
+        except SourceNotFound:
+            raise _changed(url, path, "it is no longer there") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return got
 
     def _read(
         self, store: ObjectStore, obj: str, group: Sequence[ByteRange], progress: Callback
@@ -299,3 +360,13 @@ class ObjectCache:
             got += len(data)
             progress.advance(1, len(data))
         return len(group), got
+
+
+def _changed(url: str, path: str, how: str) -> ExternalSourceChanged:
+    return ExternalSourceChanged(
+        f"External file {path!r} changed at its source {url} since it was added ({how}): "
+        "it was not fetched. Add it again in a new version (ds.add_external_files) to "
+        "take the new content.",
+        url=url,
+        path=path,
+    )

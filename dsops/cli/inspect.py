@@ -92,13 +92,27 @@ def ls(settings: Settings, ref: str, patterns: tuple[str, ...]) -> None:
     hashes = [str(h) for h in frame["hash"].tolist()]
     origins = [str(o) for o in frame["origin"].tolist()]
     mtimes = [int(m) for m in frame["mtime"].tolist()]
+    links = [str(u) for u in frame["link"].tolist()]
     names = RefNames(store, {ds.id: ds.ref if ds.is_final else "(this draft)"})
     files: list[dict[str, Any]] = [
-        {"path": p, "size": s, "hash": h, "origin": o, "origin_ref": names(o), "mtime": m}
-        for p, s, h, o, m in zip(paths, sizes, hashes, origins, mtimes)
+        {
+            "path": p,
+            "size": s,
+            "hash": h,
+            "origin": o,
+            "origin_ref": names(o),
+            "mtime": m,
+            "link": u,
+        }
+        for p, s, h, o, m, u in zip(paths, sizes, hashes, origins, mtimes, links)
     ]
     cells = [[f["path"], human_size(f["size"]), f["hash"][:12], f["origin_ref"]] for f in files]
-    text = table(["PATH", "SIZE", "HASH", "ORIGIN"], cells, right=(1,))
+    headers = ["PATH", "SIZE", "HASH", "ORIGIN"]
+    if any(links):  # external files: their source URL; stored files show "-"
+        headers.append("LINK")
+        for row, url in zip(cells, links):
+            row.append(url or "-")
+    text = table(headers, cells, right=(1,))
     total = f"{plural(len(files), 'file')}, {human_size(sum(sizes))}"
     settings.emit(files, f"{text}\n{total}", essential=True)
 

@@ -8,6 +8,7 @@ from dsops.cli.failures import fails_as
 from dsops.cli.output import Settings, describe_changes, global_options, pass_settings
 from dsops.dataset import Dataset
 from dsops.drafts import ChangeSummary
+from dsops.objects.links import link_scheme
 from dsops.render import human_size, plural, printable
 
 
@@ -64,7 +65,7 @@ _FOLLOW_SYMLINKS = click.option(
 
 @click.command()
 @click.argument("version_id", metavar="ID")
-@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", metavar="[PATH...]", nargs=-1, type=click.Path())
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
 @click.option(
     "--wildcard",
@@ -74,6 +75,14 @@ _FOLLOW_SYMLINKS = click.option(
     help="Only files matching (repeatable).",
 )
 @click.option("--non-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@click.option(
+    "--link",
+    "links",
+    multiple=True,
+    metavar="URL",
+    help="Add the file or prefix at URL as external files that stay where they are "
+    "(s3://, gs://, az://, http(s)://, file://; repeatable).",
+)
 @_FOLLOW_SYMLINKS
 @global_options
 @pass_settings
@@ -85,23 +94,36 @@ def add(
     dataset_path: str,
     wildcards: tuple[str, ...],
     non_recursive: bool,
+    links: tuple[str, ...],
     follow_symlinks: bool,
 ) -> None:
-    """Add files or folders to a draft.
+    """Add files or folders to a draft, or external files with --link URL.
 
     \b
     Example:
       dsops add "$ID" ./images ./labels.csv --dataset-path train --wildcard '*.jpg'
+      dsops add "$ID" --link s3://landing/2024-05-01/ --dataset-path raw
     """
+    if not paths and not links:
+        raise click.UsageError("Missing argument 'PATH...' (or --link URL): nothing to add.")
+    for url in links:
+        link_scheme(url)  # a URL of another scheme is refused before anything is added
     ds = Dataset.get(version_id, store=settings.store())
-    with settings.progress() as progress:
-        summary = ds.add_files(
-            list(paths),
-            dataset_path,
-            wildcard=list(wildcards) or None,
-            recursive=not non_recursive,
-            progress=progress,
-            follow_symlinks=follow_symlinks,
+    wildcard = list(wildcards) or None
+    summary = ChangeSummary()
+    if paths:
+        with settings.progress() as progress:
+            summary = ds.add_files(
+                list(paths),
+                dataset_path,
+                wildcard=wildcard,
+                recursive=not non_recursive,
+                progress=progress,
+                follow_symlinks=follow_symlinks,
+            )
+    for url in links:
+        summary += ds.add_external_files(
+            url, dataset_path, wildcard=wildcard, recursive=not non_recursive
         )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 

@@ -11,12 +11,14 @@ from dsops.drafts.changes import (
     remove_files,
     sync_folder,
 )
+from dsops.drafts.external import add_external_files
 from dsops.drafts.finalize import finalize
 from dsops.drafts.summary import ChangeSummary
 
 __all__ = [
     "ChangeSummary",
     "DraftContext",
+    "add_external_files",
     "add_files",
     "base_view",
     "current_view",

@@ -125,6 +125,8 @@ def _part_rows(
             "offset": pa.array([loc.offset for loc in locs], pa.int64()),
             "length": pa.array([loc.length for loc in locs], pa.int64()),
             "mtime": pa.array([f.mtime_ns for f in files], pa.int64()),
+            "link": pa.array([""] * len(files), pa.string()),
+            "link_validator": pa.array([""] * len(files), pa.string()),
         },
         schema=PART_SCHEMA,
     )
@@ -143,6 +145,8 @@ def _remove_rows(removed: pa.Table) -> pa.Table:
             "offset": zeros,
             "length": zeros,
             "mtime": zeros,
+            "link": pa.array([""] * n, pa.string()),
+            "link_validator": pa.array([""] * n, pa.string()),
         },
         schema=PART_SCHEMA,
     )
@@ -198,7 +202,7 @@ def _stage(
     return rows, summary
 
 
-def _commit_part(
+def commit_part(
     ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
 ) -> None:
     if table.num_rows == 0:
@@ -249,7 +253,7 @@ def add_files(
     files = collect(sources, folder, wildcard, recursive, follow_symlinks=follow_symlinks)
     view, _ = current_view(ctx, draft)
     rows, summary = _stage(ctx, draft, files, view, progress)
-    _commit_part(ctx, draft, rows, summary, "add")
+    commit_part(ctx, draft, rows, summary, "add")
     return summary
 
 
@@ -272,7 +276,7 @@ def remove_files(
         removed_bytes=total_size(removed),
         unchanged=view.num_rows - removed.num_rows,
     )
-    _commit_part(ctx, draft, _remove_rows(removed), summary, "remove")
+    commit_part(ctx, draft, _remove_rows(removed), summary, "remove")
     return summary
 
 
@@ -308,5 +312,5 @@ def sync_folder(
     summary = ChangeSummary(
         **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
     )
-    _commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
+    commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
     return summary

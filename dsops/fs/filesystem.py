@@ -146,7 +146,7 @@ class DsopsFileSystem(AbstractFileSystem):  # type: ignore[misc]
         return f"{prefix}/{inner}" if prefix and inner else prefix or inner
 
     def _file_info(self, name: str, row: FileRow, version_id: str) -> dict[str, Any]:
-        return {
+        info = {
             "name": name,
             "size": row.size,
             "type": "file",
@@ -154,6 +154,9 @@ class DsopsFileSystem(AbstractFileSystem):  # type: ignore[misc]
             "mtime": datetime.fromtimestamp(row.mtime / 1e9, tz=timezone.utc),
             "version_id": version_id,
         }
+        if row.link:  # an external file: where its bytes live (docs/FORMAT.md)
+            info["link"] = row.link
+        return info
 
     @staticmethod
     def _dir_info(name: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ class FileRow:
     offset: int
     length: int
     mtime: int  # ns
+    link: str = ""  # an external file's source URL (docs/FORMAT.md "External files")
+    link_validator: str = ""
 
 
 class ManifestIndex:
@@ -54,6 +56,12 @@ class ManifestIndex:
         self._offsets: list[int] = table.column("offset").to_pylist()
         self._lengths: list[int] = table.column("length").to_pylist()
         self._mtimes: list[int] = table.column("mtime").to_pylist()
+        n = table.num_rows
+        names = table.column_names
+        self._links: list[str] = table.column("link").to_pylist() if "link" in names else [""] * n
+        self._validators: list[str] = (
+            table.column("link_validator").to_pylist() if "link_validator" in names else [""] * n
+        )
         self._where = {path: i for i, path in enumerate(self.paths)}
 
     def __len__(self) -> int:
@@ -68,6 +76,8 @@ class ManifestIndex:
             self._offsets[i],
             self._lengths[i],
             self._mtimes[i],
+            self._links[i],
+            self._validators[i],
         )
 
     def file(self, path: str) -> FileRow | None:

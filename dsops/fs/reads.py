@@ -71,6 +71,11 @@ def read_parts(
     """
     out: list[bytes | None] = [None] * len(parts)
     wanted: dict[str, list[ByteRange]] = {}
+    # An external file has no store object to range-read: it is fetched whole through
+    # the cache (verified against its hash and validator), then read from there.
+    linked = {row.hash: row for row, start, end in parts if row.link and end > start}
+    if linked:
+        store.cache.fetch(store.backend, _table(linked.values()), workers=store.transfer_workers)
     for i, (row, start, end) in enumerate(parts):
         if end <= start:
             out[i] = b""
@@ -78,6 +83,8 @@ def read_parts(
             with open(store.cache.objects.path(row.hash), "rb") as fh:
                 fh.seek(start)
                 out[i] = fh.read(end - start)
+        elif row.link:  # evicted since the fetch above: fetched (and verified) again
+            out[i] = read_whole(store, [row])[0][start:end]
         else:
             wanted.setdefault(row.object, []).append(
                 ByteRange(row.offset + start, end - start, tag=i)
@@ -120,5 +127,7 @@ def _table(items: Iterable[FileRow]) -> pa.Table:
             "object": [r.object for r in rows],
             "offset": pa.array([r.offset for r in rows], pa.int64()),
             "length": pa.array([r.length for r in rows], pa.int64()),
+            "link": pa.array([r.link for r in rows], pa.string()),
+            "link_validator": pa.array([r.link_validator for r in rows], pa.string()),
         }
     )

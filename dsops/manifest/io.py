@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dsops.errors import ManifestError
-from dsops.manifest.schema import MANIFEST_SCHEMA, PART_SCHEMA
+from dsops.manifest.schema import MANIFEST_SCHEMA, OPTIONAL_COLUMNS, PART_SCHEMA
 from dsops.manifest.validate import validate_manifest, validate_part
 
 _META_KEY = b"dsops"
@@ -41,6 +41,9 @@ def _from_parquet(
             "corrupted — run `dsops verify`.",
             what=what,
         ) from exc
+    for name in OPTIONAL_COLUMNS:  # written before the column existed: stored content
+        if name not in table.column_names:
+            table = table.append_column(name, pa.array([""] * table.num_rows, pa.string()))
     missing = [n for n in schema.names if n not in table.column_names]
     if missing:
         raise ManifestError(

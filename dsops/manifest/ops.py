@@ -130,11 +130,20 @@ def _total(table: pa.Table, column: str) -> int:
 
 
 def _content_keys(table: pa.Table) -> pa.Array | pa.ChunkedArray:
-    return pc.binary_join_element_wise(table.column("path"), table.column("hash"), "\x00")
+    # An external file's source and validator count as content: a new one is a change.
+    return pc.binary_join_element_wise(
+        table.column("path"),
+        table.column("hash"),
+        table.column("link"),
+        table.column("link_validator"),
+        "\x00",
+    )
 
 
 def diff(old: pa.Table, new: pa.Table) -> ManifestDiff:
-    """Compare two manifests by path and content hash (a move is removed + added).
+    """Compare two manifests by path and content (a move is removed + added).
+
+    Content is the hash, plus the source URL and validator of an external file.
 
     Rows equal in (path, hash) on both sides are set aside first with one hash-set
     probe each way, so only the changed rows — usually few — are joined.

@@ -14,8 +14,15 @@ MANIFEST_SCHEMA = pa.schema(
         pa.field("length", pa.int64(), nullable=False),
         pa.field("origin", pa.string(), nullable=False),
         pa.field("mtime", pa.int64(), nullable=False),
+        # External files (docs/FORMAT.md "External files"): "" for stored content.
+        pa.field("link", pa.string(), nullable=False),
+        pa.field("link_validator", pa.string(), nullable=False),
     ]
 )
+
+# Columns a manifest or part written before they existed may lack: filled with "".
+OPTIONAL_COLUMNS = ("link", "link_validator")
+
 
 # A draft part: manifest columns without origin, plus the operation.
 PART_SCHEMA = pa.schema(

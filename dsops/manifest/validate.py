@@ -19,6 +19,7 @@ from dsops.paths import check_paths
 
 _NOT_HEX = "[^0-9a-f]"
 _OBJECT_KEY = r"^(packs/[0-9a-f]{64}|objects/[0-9a-f]{2}/[0-9a-f]{64})?$"
+_LINK_URL = rf"^({'|'.join(layout.LINK_SCHEMES)})://[^\x00-\x1f]+$"
 
 
 def validate_manifest(table: pa.Table, what: str = "manifest") -> None:
@@ -55,6 +56,31 @@ def _bad_object_key(obj: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.is_in(obj, value_set=bad)
 
 
+def _text_column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """Column ``name``; all ``""`` for a table that predates it (stored content only)."""
+    if name in table.column_names:
+        return table.column(name)
+    return pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
+
+
+def _bad_link(
+    is_link: pa.ChunkedArray,
+    link: pa.ChunkedArray,
+    validator: pa.ChunkedArray,
+    obj: pa.ChunkedArray,
+    offset: pa.ChunkedArray,
+    length: pa.ChunkedArray,
+) -> pa.ChunkedArray:
+    if not pc.any(is_link).as_py():
+        return is_link
+    wrong = pc.or_(
+        pc.or_(pc.not_equal(obj, ""), pc.equal(validator, "")),
+        pc.or_(pc.not_equal(offset, 0), pc.not_equal(length, 0)),
+    )
+    bad_url = pc.invert(pc.match_substring_regex(link, _LINK_URL))
+    return pc.and_(is_link, pc.or_(wrong, bad_url))
+
+
 def _check_no_nulls(table: pa.Table, what: str) -> None:
     for name in table.column_names:
         column = table.column(name)
@@ -67,6 +93,8 @@ def _check_rows(table: pa.Table, what: str) -> None:
         return
     digest, obj = table.column("hash"), table.column("object")
     size, offset, length = table.column("size"), table.column("offset"), table.column("length")
+    link, validator = _text_column(table, "link"), _text_column(table, "link_validator")
+    is_link = pc.not_equal(link, "")
     empty = pc.equal(size, 0)
     is_pack = pc.starts_with(obj, "packs/")
     is_whole = pc.starts_with(obj, "objects/")
@@ -98,8 +126,20 @@ def _check_rows(table: pa.Table, what: str) -> None:
             "is an empty file with an object or a hash other than the empty content's",
         ),
         (
-            pc.and_(pc.invert(empty), pc.or_(pc.equal(obj, ""), pc.not_equal(length, size))),
+            pc.and_(
+                pc.and_(pc.invert(empty), pc.invert(is_link)),
+                pc.or_(pc.equal(obj, ""), pc.not_equal(length, size)),
+            ),
             "is a non-empty file without an object, or its length differs from its size",
+        ),
+        (
+            _bad_link(is_link, link, validator, obj, offset, length),
+            "is an external file with an object, a byte range, no validator, or a URL "
+            f"whose scheme is not one of {', '.join(layout.LINK_SCHEMES)}",
+        ),
+        (
+            pc.and_(pc.invert(is_link), pc.not_equal(validator, "")),
+            "is stored content with a link validator",
         ),
         (
             pc.and_(is_whole, pc.or_(pc.not_equal(obj, whole_key), pc.not_equal(offset, 0))),

@@ -169,7 +169,7 @@ def version_files(
         sort=sort,
         order=order,
     )
-    rows = page.rows.select(["path", "size", "hash", "origin", "mtime"]).to_pylist()
+    rows = page.rows.select(["path", "size", "hash", "origin", "mtime", "link"]).to_pylist()
     refs = ctx.labels([r["origin"] for r in rows])
     for row in rows:
         row["origin_ref"] = refs.get(row["origin"])

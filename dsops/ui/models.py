@@ -126,6 +126,9 @@ class FileRow(BaseModel):
     origin: str = Field(description="Id of the version that introduced this content here.")
     origin_ref: str | None = Field(description="project/name@version of ``origin``.")
     mtime: int = Field(description="Source modification time, ns since the epoch (0: unknown).")
+    link: str = Field(
+        "", description="An external file's source URL (its bytes stay there); '' if stored."
+    )
     preview: Literal["table", "image"] | None
 
 

@@ -21,6 +21,8 @@ def _manifest(rows: dict[str, tuple[str, str]], chunks: int = 1) -> pa.Table:
             "length": pa.array([1] * len(paths), pa.int64()),
             "origin": [rows[p][1] for p in paths],
             "mtime": pa.array([0] * len(paths), pa.int64()),
+            "link": [""] * len(paths),
+            "link_validator": [""] * len(paths),
         },
         schema=MANIFEST_SCHEMA,
     )
@@ -39,6 +41,8 @@ def _part(ops: list[tuple[str, str, str]]) -> pa.Table:
             "offset": pa.array([0] * len(ops), pa.int64()),
             "length": pa.array([1] * len(ops), pa.int64()),
             "mtime": pa.array([0] * len(ops), pa.int64()),
+            "link": [""] * len(ops),
+            "link_validator": [""] * len(ops),
         },
         schema=PART_SCHEMA,
     )

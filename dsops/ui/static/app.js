@@ -371,11 +371,13 @@ function contents(v, root) {
     return h("th", {}, h("button", { type: "button", class: "sort", "data-sort": column, onclick: () => sortBy(column) }, label + arrow));
   }
 
-  function pathCell(path) {
+  function pathCell(path, source) {
     const parts = path.split("/");
     const name = parts.pop();
     const links = parts.map((part, i) => [h("a", { href: "#", class: "dir", onclick: (ev) => { ev.preventDefault(); goFolder(parts.slice(0, i + 1).join("/")); } }, part), "/"]);
-    return h("td", { class: "path" }, links, h("a", { href: fileUrl(v.id, path), class: "file", download: "" }, name));
+    // An external file: marked, with its source URL as plain text (never as HTML or a link).
+    const external = source ? h("div", { class: "external", title: source }, h("span", { class: "badge link" }, "link"), " ", h("span", { class: "source" }, source)) : null;
+    return h("td", { class: "path" }, links, h("a", { href: fileUrl(v.id, path), class: "file", download: "" }, name), external);
   }
 
   async function load() {
@@ -393,7 +395,7 @@ function contents(v, root) {
     fill(table, h("table", { class: "grid files", id: "contents" },
       h("thead", {}, h("tr", {}, header("Path", "path"), header("Size", "size"), header("Origin version"), header("Preview"))),
       h("tbody", {}, page.rows.length ? page.rows.map((r) => h("tr", {},
-        pathCell(r.path),
+        pathCell(r.path, r.link),
         h("td", { class: "num nowrap" }, bytes(r.size)),
         h("td", {}, h("a", { href: versionUrl(r.origin), title: r.origin, class: r.origin === v.id ? "here" : "" }, r.origin_ref ? r.origin_ref.split("@")[1] : shortId(r.origin))),
         h("td", {}, r.preview ? h("button", { type: "button", class: "small", onclick: () => showPreview(v, r, preview) }, r.preview === "image" ? "thumbnail" : "rows") : null)))
