@@ -37,7 +37,7 @@ from dsops.errors import (
     ObjectExists,
     VersionNotFound,
 )
-from dsops.manifest import ManifestDiff, diff, select
+from dsops.manifest import ManifestDiff, check_part, diff, select, select_part
 from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
@@ -700,11 +700,37 @@ class Dataset:
         include: str | Sequence[str] | None = None,
         *,
         progress: Callback | None = None,
+        part: int | None = None,
+        num_parts: int | None = None,
     ) -> str:
-        """A read-only folder with the merged files (cached; downloads only what's new)."""
+        """A read-only folder with the merged files (cached; downloads only what's new).
+
+        Args:
+            include: Only files matching these globs.
+            progress: Progress callback.
+            part: With ``num_parts``: only part ``part`` (0 … ``num_parts - 1``) of the
+                files (of those ``include`` selects). The parts are disjoint, their union
+                is the whole selection, and they are balanced by bytes (contiguous runs
+                of sorted paths, within one file's size of an equal share; docs/FORMAT.md
+                "Parts"), so N workers each fetch only their share: a part downloads only
+                the byte ranges of its own files.
+            num_parts: How many parts the files are split into (≥ 1).
+
+        Example:
+            >>> import tempfile, pathlib, os
+            >>> src = pathlib.Path(tempfile.mkdtemp())
+            >>> for n in "abcd": _ = (src / n).write_text(n * 10)
+            >>> ds = Dataset.create("demo", "parts", store=Store(tempfile.mkdtemp(),
+            ...     cache_dir=tempfile.mkdtemp()))
+            >>> _ = ds.add_files(src); _ = ds.finalize()
+            >>> [sorted(os.listdir(ds.get_local_copy(part=i, num_parts=2))) for i in (0, 1)]
+            [['a', 'b'], ['c', 'd']]
+        """
+        selection = check_part(part, num_parts)
         record = self._final("fetch a read-only copy (or use get_mutable_local_copy)")
         patterns = [include] if isinstance(include, str) else include
         rows = select(self._store.manifests.table(record.id), patterns)
+        rows = select_part(rows, part, num_parts)
         path = self._store.cache.view(
             self._store.backend,
             record.id,
@@ -712,6 +738,7 @@ class Dataset:
             patterns,
             workers=self._store.transfer_workers,
             progress=progress,
+            part=selection,
         )
         return str(path)
 
@@ -722,21 +749,26 @@ class Dataset:
         include: str | Sequence[str] | None = None,
         *,
         progress: Callback | None = None,
+        part: int | None = None,
+        num_parts: int | None = None,
     ) -> str:
         """A writable copy in ``target_folder`` (must be empty unless ``overwrite``).
 
         The target may not be, contain, or lie inside the local store root or the
         cache folder (symbolic links resolved): that raises :class:`UnsafeTarget`
         before anything is written, since replacing it would delete the store.
+        ``part`` / ``num_parts``: only that part of the files, as in
+        :meth:`get_local_copy`.
         """
         from pathlib import Path
 
         from dsops.storage import LocalStore
 
+        selection = check_part(part, num_parts)
         protected = []
         if isinstance(self._store.backend, LocalStore):
             protected.append(("the dsops store", self._store.backend.root))
-        rows = select(self.manifest(), include)
+        rows = select_part(select(self.manifest(), include), part, num_parts)
         path = self._store.cache.mutable_copy(
             self._store.backend,
             rows,
@@ -745,6 +777,7 @@ class Dataset:
             workers=self._store.transfer_workers,
             progress=progress,
             protected=protected,
+            exact=selection is not None,
         )
         return str(path)
 
