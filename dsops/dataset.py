@@ -35,9 +35,10 @@ from dsops.errors import (
     DsopsWarning,
     NotFinalized,
     ObjectExists,
+    VersionConflict,
     VersionNotFound,
 )
-from dsops.manifest import ManifestDiff, check_part, diff, select, select_part
+from dsops.manifest import ManifestDiff, check_part, diff, merge_parents, select, select_part
 from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
@@ -173,31 +174,114 @@ class Dataset:
         items = [parents] if isinstance(parents, (str, Dataset)) else list(parents)
         ids: builtins.list[str] = []
         for item in items:
-            if isinstance(item, Dataset):
-                parent_id = item.id
-                if not item.is_final:
-                    raise NotFinalized(
-                        f"Parent {item.id} is still a draft: finalize it before using it as a "
-                        "parent.",
-                        version_id=item.id,
-                    )
-            elif str(item).strip() == LATEST:
+            if isinstance(item, str) and item.strip() == LATEST:
                 latest = store.catalog.latest(project, name)
                 if latest is None:
                     continue
                 parent_id = latest
             else:
-                parent_id = store.catalog.resolve(str(item))
-                if store.catalog.find_version(parent_id) is None:
-                    if store.catalog.draft(parent_id) is not None:
-                        raise NotFinalized(
-                            f"Parent {parent_id} is still a draft: finalize it first.",
-                            version_id=parent_id,
-                        )
-                    store.catalog.version(parent_id)  # raises VersionNotFound
+                parent_id = Dataset._finalized_id(store, item, "using it as a parent")
             if parent_id not in ids:
                 ids.append(parent_id)
         return ids
+
+    @classmethod
+    def squash(
+        cls,
+        name: str,
+        versions: Sequence[str | Dataset] | str | Dataset,
+        project: str | None = None,
+        *,
+        store: StoreLike = None,
+        description: str = "",
+        tags: Sequence[str] | None = None,
+        version: str | None = None,
+        alias: str | None = None,
+        provenance: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """One new finalized version, with no parents, holding the merge of ``versions``.
+
+        Files are merged as parents are (on a path in several versions the later one
+        wins), and the new version names the content already stored: **no content
+        byte is copied**. It goes through the ordinary commit protocol (a draft with one
+        part, then finalize: label claim, seal, manifest, record, ``latest``); its record's
+        ``squashed_from`` lists the merged version ids in order.
+
+        Args:
+            name: Dataset name of the new version.
+            versions: Ids, refs (``"p/n@1.0.0"``) or Datasets; finalized, at least one.
+            project: Its project (default: the first version's).
+            store: A :class:`Store`, a URL, or None for the default store.
+            description: Free text.
+            tags: Labels for search.
+            version: Explicit semantic version (else the next patch of ``project/name``).
+            alias: Also point this alias at it.
+            provenance: Kept in its record.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> a = Dataset.create("demo", "daily", store=s); _ = a.finalize()
+            >>> b = Dataset.create("demo", "daily", parents=[a], store=s); _ = b.finalize()
+            >>> flat = Dataset.squash("flat", [a, b.ref], store=s)
+            >>> flat.ref, flat.parents, flat.record.squashed_from == (a.id, b.id)
+            ('demo/flat@1.0.0', [], True)
+        """
+        opened = Store.coerce(store)
+        items = [versions] if isinstance(versions, (str, Dataset)) else builtins.list(versions)
+        if not items:
+            raise ConfigError(
+                "Dataset.squash needs at least one version to squash: give ids or refs.",
+                name=name,
+            )
+        ids = [cls._finalized_id(opened, item, "squashing it") for item in items]
+        records = [opened.catalog.version(i) for i in ids]
+        project = project or records[0].project
+        check_project_name(project, name)
+        if version is not None:
+            _semver.parse(version)
+            if version in opened.catalog.labels(project, name):
+                raise VersionConflict(
+                    f"{project}/{name}@{version} already exists; choose another version "
+                    "or let dsops number it.",
+                    version=version,
+                )
+        if alias:
+            check_alias(alias)
+        merged = merge_parents([opened.manifests.table(i) for i in ids])
+        draft = DraftRecord(
+            id=new_version_id(),
+            project=project,
+            name=name,
+            description=description or "",
+            tags=tuple(tags or ()),
+            version=version,
+            squashed_from=tuple(ids),
+        )
+        if opened.catalog.create_draft(draft) is None:
+            raise ObjectExists(f"Draft {draft.id} already exists.", key=draft.id)
+        ctx = opened.context()
+        if merged.num_rows:
+            drafts.add_stored(ctx, draft, merged)
+        record = drafts.finalize(ctx, draft, provenance, alias)
+        return cls(opened, None, record)
+
+    @staticmethod
+    def _finalized_id(store: Store, item: str | Dataset, use: str) -> str:
+        """The id of a finalized version given as an id, a ref or a Dataset.
+
+        A draft raises :class:`NotFinalized` (naming ``use``), an unknown version
+        :class:`VersionNotFound`.
+        """
+        version_id = item.id if isinstance(item, Dataset) else store.catalog.resolve(str(item))
+        if store.catalog.find_version(version_id) is None:
+            if store.catalog.draft(version_id) is not None:
+                raise NotFinalized(
+                    f"{version_id} is still a draft: finalize it first, before {use}.",
+                    version_id=version_id,
+                )
+            store.catalog.version(version_id)  # raises VersionNotFound
+        return version_id
 
     @classmethod
     def get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dsops.drafts.changes import (
     DraftContext,
     add_files,
+    add_stored,
     base_view,
     current_view,
     ensure_open,
@@ -18,6 +19,7 @@ __all__ = [
     "ChangeSummary",
     "DraftContext",
     "add_files",
+    "add_stored",
     "base_view",
     "current_view",
     "ensure_open",

@@ -224,12 +224,10 @@ def test_bad_part_arguments_are_refused_before_any_fetch(
 def test_cli_get_part(
     counting: tuple[Store, RequestCountingStore, str, dict[str, bytes]],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_runner: CliRunner,
 ) -> None:
     _, _, version_id, files = counting
-    monkeypatch.setenv("DSOPS_STORE", str(tmp_path / "store"))
-    monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "clicache"))
-    runner = CliRunner()
+    runner = cli_runner
     union: dict[str, bytes] = {}
     for k in range(2):
         result = runner.invoke(
