@@ -42,7 +42,7 @@ from dsops.manifest import ManifestDiff, check_part, diff, merge_parents, select
 from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
-from dsops.verify import VerifyResult, verify_version
+from dsops.verify import VerifyResult, compare_folder, verify_version, with_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -769,13 +769,51 @@ class Dataset:
         records = [r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None]
         return sorted(records, key=lambda r: (r.finalized_at, r.id))
 
-    def verify(self, deep: bool = False) -> VerifyResult:
+    def verify(
+        self,
+        folder: str | os.PathLike[str] | None = None,
+        filesize_only: bool = False,
+        deep: bool = False,
+    ) -> VerifyResult:
         """Check every referenced object exists (``deep``: re-hash the content).
 
-        The result is truthy only if the version verified; ``result.missing`` and
-        ``result.corrupted`` list the affected paths.
+        With ``folder``, also compare that local folder with the version:
+        ``result.folder_missing`` (the version's files it lacks), ``folder_extra``
+        (files it has that the version does not; a name that is not UTF-8 appears
+        escaped) and ``folder_different`` (a different size, or unless
+        ``filesize_only`` a different BLAKE3). Symbolic links are followed only while
+        they stay inside the folder; others count as extra (or different).
+
+        The result is truthy only if everything checked is OK; ``result.missing`` and
+        ``result.corrupted`` list the affected paths of the store.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("a")
+            >>> ds = Dataset.create("demo", "check", store=s); _ = ds.add_files(src)
+            >>> _ = ds.finalize(); _ = (src / "b.txt").write_text("b")
+            >>> result = ds.verify(folder=src)
+            >>> bool(result), result.folder_extra, result.folder_missing
+            (False, ('b.txt',), ())
         """
-        return verify_version(self._store, self.id, self.manifest(), deep=deep)
+        if isinstance(folder, bool):
+            raise ConfigError(
+                "verify(folder=…) takes a folder path; pass deep=True by name.", folder=folder
+            )
+        table = self.manifest()
+        result = verify_version(self._store, self.id, table, deep=deep)
+        if folder is None:
+            return result
+        local = os.fspath(folder)
+        found = compare_folder(
+            table,
+            local,
+            self._store.cache.statcache,
+            filesize_only=filesize_only,
+            algo=(self._record or self._draft_record).hash_algo,
+        )
+        return with_folder(result, local, found, filesize_only)
 
     # --- fetching ---------------------------------------------------------------------
 
