@@ -79,6 +79,7 @@ def test_squash_of_three_versions_later_wins_byte_for_byte_and_copies_no_content
     store, backend, ids, expected = three
     content_before = {i.key for i in store.backend.list("packs/")}
     content_before |= {i.key for i in store.backend.list("objects/")}
+    modified = {k: store.backend.head(k).modified for k in content_before}
     squashed = Dataset.squash(
         "flat",
         [ids[0], f"demo/daily@{Dataset.get(ids[1], store=store).version}", ids[2]],
@@ -89,6 +90,12 @@ def test_squash_of_three_versions_later_wins_byte_for_byte_and_copies_no_content
     content_after = {i.key for i in store.backend.list("packs/")}
     content_after |= {i.key for i in store.backend.list("objects/")}
     assert content_after == content_before
+    # Reused content is renewed (touched) so gc's grace period covers it, as adds do;
+    # content only the overridden files used is not touched.
+    named = set(squashed.manifest().column("object").to_pylist()) - {""}
+    assert named < content_before
+    assert all(store.backend.head(k).modified > modified[k] for k in named)
+    assert all(store.backend.head(k).modified == modified[k] for k in content_before - named)
     assert snapshot(squashed.get_local_copy()) == expected
     assert squashed.ref == "demo/flat@1.0.0" and squashed.aliases() == ["latest"]
     record = Dataset.get("demo/flat@latest", store=store).record
