@@ -42,14 +42,15 @@ from dsops.errors import (
     DsopsWarning,
     NotFinalized,
     ObjectExists,
+    VersionConflict,
     VersionDeleted,
     VersionNotFound,
 )
-from dsops.manifest import ManifestDiff, diff, select
+from dsops.manifest import ManifestDiff, check_part, diff, merge_parents, select, select_part
 from dsops.paths import match_mask
 from dsops.progress import Callback
 from dsops.store import Store
-from dsops.verify import VerifyResult, verify_version
+from dsops.verify import VerifyResult, compare_folder, verify_version, with_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,31 +191,114 @@ class Dataset:
         items = [parents] if isinstance(parents, (str, Dataset)) else list(parents)
         ids: builtins.list[str] = []
         for item in items:
-            if isinstance(item, Dataset):
-                parent_id = item.id
-                if not item.is_final:
-                    raise NotFinalized(
-                        f"Parent {item.id} is still a draft: finalize it before using it as a "
-                        "parent.",
-                        version_id=item.id,
-                    )
-            elif str(item).strip() == LATEST:
+            if isinstance(item, str) and item.strip() == LATEST:
                 latest = store.catalog.latest(project, name)
                 if latest is None:
                     continue
                 parent_id = latest
             else:
-                parent_id = store.catalog.resolve(str(item))
-                if store.catalog.find_version(parent_id) is None:
-                    if store.catalog.draft(parent_id) is not None:
-                        raise NotFinalized(
-                            f"Parent {parent_id} is still a draft: finalize it first.",
-                            version_id=parent_id,
-                        )
-                    store.catalog.version(parent_id)  # raises VersionNotFound
+                parent_id = Dataset._finalized_id(store, item, "using it as a parent")
             if parent_id not in ids:
                 ids.append(parent_id)
         return ids
+
+    @classmethod
+    def squash(
+        cls,
+        name: str,
+        versions: Sequence[str | Dataset] | str | Dataset,
+        project: str | None = None,
+        *,
+        store: StoreLike = None,
+        description: str = "",
+        tags: Sequence[str] | None = None,
+        version: str | None = None,
+        alias: str | None = None,
+        provenance: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """One new finalized version, with no parents, holding the merge of ``versions``.
+
+        Files are merged as parents are (on a path in several versions the later one
+        wins), and the new version names the content already stored: **no content
+        byte is copied**. It goes through the ordinary commit protocol (a draft with one
+        part, then finalize: label claim, seal, manifest, record, ``latest``); its record's
+        ``squashed_from`` lists the merged version ids in order.
+
+        Args:
+            name: Dataset name of the new version.
+            versions: Ids, refs (``"p/n@1.0.0"``) or Datasets; finalized, at least one.
+            project: Its project (default: the first version's).
+            store: A :class:`Store`, a URL, or None for the default store.
+            description: Free text.
+            tags: Labels for search.
+            version: Explicit semantic version (else the next patch of ``project/name``).
+            alias: Also point this alias at it.
+            provenance: Kept in its record.
+
+        Example:
+            >>> import tempfile
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> a = Dataset.create("demo", "daily", store=s); _ = a.finalize()
+            >>> b = Dataset.create("demo", "daily", parents=[a], store=s); _ = b.finalize()
+            >>> flat = Dataset.squash("flat", [a, b.ref], store=s)
+            >>> flat.ref, flat.parents, flat.record.squashed_from == (a.id, b.id)
+            ('demo/flat@1.0.0', [], True)
+        """
+        opened = Store.coerce(store)
+        items = [versions] if isinstance(versions, (str, Dataset)) else builtins.list(versions)
+        if not items:
+            raise ConfigError(
+                "Dataset.squash needs at least one version to squash: give ids or refs.",
+                name=name,
+            )
+        ids = [cls._finalized_id(opened, item, "squashing it") for item in items]
+        records = [opened.catalog.version(i) for i in ids]
+        project = project or records[0].project
+        check_project_name(project, name)
+        if version is not None:
+            _semver.parse(version)
+            if version in opened.catalog.labels(project, name):
+                raise VersionConflict(
+                    f"{project}/{name}@{version} already exists; choose another version "
+                    "or let dsops number it.",
+                    version=version,
+                )
+        if alias:
+            check_alias(alias)
+        merged = merge_parents([opened.manifests.table(i) for i in ids])
+        draft = DraftRecord(
+            id=new_version_id(),
+            project=project,
+            name=name,
+            description=description or "",
+            tags=tuple(tags or ()),
+            version=version,
+            squashed_from=tuple(ids),
+        )
+        if opened.catalog.create_draft(draft) is None:
+            raise ObjectExists(f"Draft {draft.id} already exists.", key=draft.id)
+        ctx = opened.context()
+        if merged.num_rows:
+            drafts.add_stored(ctx, draft, merged)
+        record = drafts.finalize(ctx, draft, provenance, alias)
+        return cls(opened, None, record)
+
+    @staticmethod
+    def _finalized_id(store: Store, item: str | Dataset, use: str) -> str:
+        """The id of a finalized version given as an id, a ref or a Dataset.
+
+        A draft raises :class:`NotFinalized` (naming ``use``), an unknown version
+        :class:`VersionNotFound`.
+        """
+        version_id = item.id if isinstance(item, Dataset) else store.catalog.resolve(str(item))
+        if store.catalog.find_version(version_id) is None:
+            if store.catalog.draft(version_id) is not None:
+                raise NotFinalized(
+                    f"{version_id} is still a draft: finalize it first, before {use}.",
+                    version_id=version_id,
+                )
+            store.catalog.version(version_id)  # raises VersionNotFound
+        return version_id
 
     @classmethod
     def get(
@@ -1019,15 +1103,55 @@ class Dataset:
         records = [r for r in (self._store.catalog.find_version(v) for v in graph) if r is not None]
         return sorted(records, key=lambda r: (r.finalized_at, r.id))
 
-    def verify(self, deep: bool = False) -> VerifyResult:
+    def verify(
+        self,
+        folder: str | os.PathLike[str] | None = None,
+        filesize_only: bool = False,
+        deep: bool = False,
+    ) -> VerifyResult:
         """Check every referenced object exists (``deep``: re-hash the content).
 
         External files: each source is asked for its validator (a HEAD); a source that
         is gone is ``missing``, a changed validator ``corrupted``; ``deep`` also streams
-        and re-hashes their bytes. The result is truthy only if the version verified;
-        ``result.missing`` and ``result.corrupted`` list the affected paths.
+        and re-hashes their bytes.
+
+        With ``folder``, also compare that local folder with the version:
+        ``result.folder_missing`` (the version's files it lacks), ``folder_extra``
+        (files it has that the version does not; a name that is not UTF-8 appears
+        escaped) and ``folder_different`` (a different size, or unless
+        ``filesize_only`` a different BLAKE3). Symbolic links are followed only while
+        they stay inside the folder; others count as extra (or different).
+
+        The result is truthy only if everything checked is OK; ``result.missing`` and
+        ``result.corrupted`` list the affected paths of the store.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> s = Store(tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+            >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("a")
+            >>> ds = Dataset.create("demo", "check", store=s); _ = ds.add_files(src)
+            >>> _ = ds.finalize(); _ = (src / "b.txt").write_text("b")
+            >>> result = ds.verify(folder=src)
+            >>> bool(result), result.folder_extra, result.folder_missing
+            (False, ('b.txt',), ())
         """
-        return verify_version(self._store, self.id, self.manifest(), deep=deep)
+        if isinstance(folder, bool):
+            raise ConfigError(
+                "verify(folder=…) takes a folder path; pass deep=True by name.", folder=folder
+            )
+        table = self.manifest()
+        result = verify_version(self._store, self.id, table, deep=deep)
+        if folder is None:
+            return result
+        local = os.fspath(folder)
+        found = compare_folder(
+            table,
+            local,
+            self._store.cache.statcache,
+            filesize_only=filesize_only,
+            algo=(self._record or self._draft_record).hash_algo,
+        )
+        return with_folder(result, local, found, filesize_only)
 
     # --- fetching ---------------------------------------------------------------------
 
@@ -1036,11 +1160,37 @@ class Dataset:
         include: str | Sequence[str] | None = None,
         *,
         progress: Callback | None = None,
+        part: int | None = None,
+        num_parts: int | None = None,
     ) -> str:
-        """A read-only folder with the merged files (cached; downloads only what's new)."""
+        """A read-only folder with the merged files (cached; downloads only what's new).
+
+        Args:
+            include: Only files matching these globs.
+            progress: Progress callback.
+            part: With ``num_parts``: only part ``part`` (0 … ``num_parts - 1``) of the
+                files (of those ``include`` selects). The parts are disjoint, their union
+                is the whole selection, and they are balanced by bytes (contiguous runs
+                of sorted paths, within one file's size of an equal share; docs/FORMAT.md
+                "Parts"), so N workers each fetch only their share: a part downloads only
+                the byte ranges of its own files.
+            num_parts: How many parts the files are split into (≥ 1).
+
+        Example:
+            >>> import tempfile, pathlib, os
+            >>> src = pathlib.Path(tempfile.mkdtemp())
+            >>> for n in "abcd": _ = (src / n).write_text(n * 10)
+            >>> ds = Dataset.create("demo", "parts", store=Store(tempfile.mkdtemp(),
+            ...     cache_dir=tempfile.mkdtemp()))
+            >>> _ = ds.add_files(src); _ = ds.finalize()
+            >>> [sorted(os.listdir(ds.get_local_copy(part=i, num_parts=2))) for i in (0, 1)]
+            [['a', 'b'], ['c', 'd']]
+        """
+        selection = check_part(part, num_parts)
         record = self._final("fetch a read-only copy (or use get_mutable_local_copy)")
         patterns = [include] if isinstance(include, str) else include
         rows = select(self._store.manifests.table(record.id), patterns)
+        rows = select_part(rows, part, num_parts)
         path = self._store.cache.view(
             self._store.backend,
             record.id,
@@ -1048,6 +1198,7 @@ class Dataset:
             patterns,
             workers=self._store.transfer_workers,
             progress=progress,
+            part=selection,
         )
         return str(path)
 
@@ -1058,21 +1209,26 @@ class Dataset:
         include: str | Sequence[str] | None = None,
         *,
         progress: Callback | None = None,
+        part: int | None = None,
+        num_parts: int | None = None,
     ) -> str:
         """A writable copy in ``target_folder`` (must be empty unless ``overwrite``).
 
         The target may not be, contain, or lie inside the local store root or the
         cache folder (symbolic links resolved): that raises :class:`UnsafeTarget`
         before anything is written, since replacing it would delete the store.
+        ``part`` / ``num_parts``: only that part of the files, as in
+        :meth:`get_local_copy`.
         """
         from pathlib import Path
 
         from dsops.storage import LocalStore
 
+        selection = check_part(part, num_parts)
         protected = []
         if isinstance(self._store.backend, LocalStore):
             protected.append(("the dsops store", self._store.backend.root))
-        rows = select(self.manifest(), include)
+        rows = select_part(select(self.manifest(), include), part, num_parts)
         path = self._store.cache.mutable_copy(
             self._store.backend,
             rows,
@@ -1081,6 +1237,7 @@ class Dataset:
             workers=self._store.transfer_workers,
             progress=progress,
             protected=protected,
+            exact=selection is not None,
         )
         return str(path)
 

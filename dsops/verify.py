@@ -1,16 +1,19 @@
-"""Verify a version: every referenced object exists; ``deep`` re-hashes the content."""
+"""Verify a version: every referenced object exists; ``deep`` re-hashes the content;
+``folder`` compares a local folder against the version (missing, extra, different)."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import blake3
 import pyarrow as pa
 
+from dsops.drafts.sources import readable
 from dsops.errors import ObjectNotFound, SourceNotFound
-from dsops.hashing import hash_bytes
+from dsops.hashing import StatCache, hash_bytes, hash_files
 from dsops.objects import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.store import Store
 
@@ -32,15 +35,24 @@ class VerifyResult:
     # ``deep`` only: files whose bytes in the local cache (objects or views) were wrong;
     # they were discarded and are fetched again on next use.
     cache_corrupted: tuple[str, ...] = ()
+    # With a ``folder``: the folder compared, the version's files it lacks, files it has
+    # that the version does not (names that are not UTF-8 shown escaped, links leading
+    # outside it, sockets…), and files whose size (or, unless ``filesize_only``, BLAKE3)
+    # differs.
+    folder: str | None = None
+    filesize_only: bool = False
+    folder_missing: tuple[str, ...] = ()
+    folder_extra: tuple[str, ...] = ()
+    folder_different: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.ok
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["missing"] = list(self.missing)
-        data["corrupted"] = list(self.corrupted)
-        data["cache_corrupted"] = list(self.cache_corrupted)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
         return data
 
     def keys(self) -> list[str]:
@@ -142,3 +154,114 @@ def _check_link(
     for chunk in chunks:
         hasher.update(chunk)
     return [], [] if hasher.hexdigest() == digest else [path]
+
+
+@dataclass(frozen=True)
+class FolderComparison:
+    """How a local folder differs from a version's files (paths sorted)."""
+
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+    different: tuple[str, ...]
+
+    @property
+    def same(self) -> bool:
+        return not (self.missing or self.extra or self.different)
+
+
+def with_folder(
+    result: VerifyResult, folder: str, found: FolderComparison, size_only: bool
+) -> VerifyResult:
+    """``result`` with a folder comparison added (OK only if both are)."""
+    return replace(
+        result,
+        ok=result.ok and found.same,
+        folder=folder,
+        filesize_only=size_only,
+        folder_missing=found.missing,
+        folder_extra=found.extra,
+        folder_different=found.different,
+    )
+
+
+def _inside(real: str, real_root: str) -> bool:
+    return os.path.commonpath([real, real_root]) == real_root
+
+
+def _scan(folder: str) -> tuple[dict[str, tuple[str, os.stat_result]], list[str], set[str]]:
+    """Regular files below ``folder`` (path → (local path, stat)), entries that are
+    extra whatever the version holds, and paths present but not followed.
+
+    Symbolic links are followed only while they stay inside ``folder`` (and do not loop);
+    any other link is reported, never read.
+    """
+    real_root = os.path.realpath(folder)
+    files: dict[str, tuple[str, os.stat_result]] = {}
+    extra: list[str] = []
+    unfollowed: set[str] = set()
+    stack: list[tuple[str, str, tuple[str, ...]]] = [(folder, "", (real_root,))]
+    while stack:
+        directory, rel, chain = stack.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    extra.append(readable(name))  # no dataset path is like it
+                    continue
+                real = os.path.join(chain[-1], entry.name)
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    if not os.path.exists(real) or not _inside(real, real_root) or real in chain:
+                        unfollowed.add(name)
+                        continue
+                if entry.is_dir():
+                    stack.append((entry.path, name, (*chain, real)))
+                elif entry.is_file():
+                    files[name] = (entry.path, entry.stat())
+                else:
+                    extra.append(name)  # a socket, a fifo, a device
+    return files, extra, unfollowed
+
+
+def compare_folder(
+    table: pa.Table, folder: str, statcache: StatCache, *, filesize_only: bool, algo: str
+) -> FolderComparison:
+    """Compare ``folder`` with the version's file table ``table``.
+
+    Sizes are compared first; unless ``filesize_only``, files of the right size are
+    hashed (the stat cache skips files already hashed at this inode, size and mtime).
+    """
+    if not os.path.isdir(folder):
+        raise SourceNotFound(
+            f"Cannot compare {folder!r} with the version: it is not a folder.", path=folder
+        )
+    files, extra, unfollowed = _scan(folder)
+    expected = dict(
+        zip(
+            table.column("path").to_pylist(),
+            zip(table.column("size").to_pylist(), table.column("hash").to_pylist()),
+        )
+    )
+    missing = [p for p in expected if p not in files and p not in unfollowed]
+    extra += [p for p in (*files, *unfollowed) if p not in expected]
+    different = [p for p in unfollowed if p in expected]
+    same_size = [
+        p for p, (_, st) in files.items() if p in expected and st.st_size == expected[p][0]
+    ]
+    different += [
+        p for p, (_, st) in files.items() if p in expected and st.st_size != expected[p][0]
+    ]
+    if not filesize_only and same_size:
+        keys = [files[p] for p in same_size]
+        digests = hash_files(
+            [
+                (path, st.st_size, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+                for path, st in keys
+            ],
+            statcache,
+            algo=algo,
+        )
+        different += [p for p, d in zip(same_size, digests) if d != expected[p][1]]
+    return FolderComparison(tuple(sorted(missing)), tuple(sorted(extra)), tuple(sorted(different)))

@@ -98,10 +98,26 @@ class LocalCache:
     # --- views ------------------------------------------------------------------------
 
     @staticmethod
-    def view_name(version_id: str, include: Sequence[str] | None) -> str:
-        if not include:
+    def view_name(
+        version_id: str, include: Sequence[str] | None, part: tuple[int, int] | None = None
+    ) -> str:
+        """``<id>`` for the whole version, ``<id>-<12 hex>`` for a selection.
+
+        The digest covers the include globs and, for a part, ``(part, num_parts)``, so
+        each part of a version is a view of its own.
+
+        Example:
+            >>> LocalCache.view_name("ab" * 16, None) == "ab" * 16
+            True
+            >>> len({LocalCache.view_name("ab" * 16, None, (i, 2)) for i in range(2)})
+            2
+        """
+        if not include and part is None:
             return version_id
-        digest = hashlib.sha256(json.dumps(sorted(include)).encode()).hexdigest()[:12]
+        selection: object = sorted(include or [])
+        if part is not None:
+            selection = {"include": selection, "part": list(part)}
+        digest = hashlib.sha256(json.dumps(selection).encode()).hexdigest()[:12]
         return f"{version_id}-{digest}"
 
     def view(
@@ -113,9 +129,14 @@ class LocalCache:
         *,
         workers: int = 8,
         progress: Callback | None = None,
+        part: tuple[int, int] | None = None,
     ) -> Path:
-        """A read-only folder with ``rows``; built once, then reused by every process."""
-        name = self.view_name(version_id, include)
+        """A read-only folder with ``rows``; built once, then reused by every process.
+
+        ``part`` names the view of one part (the rows are that part's): its fetch reads
+        exactly those rows' byte ranges, never neighbouring files (another part's).
+        """
+        name = self.view_name(version_id, include, part)
         path = self.views_dir / name
         if path.is_dir():
             if not damaged_files(rows, path):
@@ -128,7 +149,7 @@ class LocalCache:
             with contextlib.suppress(FileNotFoundError):
                 _remove_tree(path)
         with self._locked("fetch.lock", fcntl.LOCK_SH):
-            self.objects.fetch(store, rows, workers=workers, progress=progress)
+            self.objects.fetch(store, rows, workers=workers, progress=progress, exact=bool(part))
             tmp = self.views_dir / f".tmp-{uuid.uuid4().hex}"
             try:
                 with space_for(self.views_dir, 0, f"the view of {version_id}", CACHE_FIX):
@@ -163,12 +184,14 @@ class LocalCache:
         workers: int = 8,
         progress: Callback | None = None,
         protected: Sequence[tuple[str, Path]] = (),
+        exact: bool = False,
     ) -> Path:
         """A writable copy at ``target``; built beside it, then swapped in whole.
 
         ``target`` may not be, contain or lie inside this cache's folder or any of the
         ``protected`` ``(what, folder)`` pairs (the local store root): replacing it would
-        delete that folder (:class:`UnsafeTarget`).
+        delete that folder (:class:`UnsafeTarget`). ``exact``: read only the rows' byte
+        ranges (see :meth:`ObjectCache.fetch`), as a part does.
         """
         target = Path(target).absolute()
         check_target(target, [("the dsops cache", self.root), *protected])
@@ -184,7 +207,7 @@ class LocalCache:
                 target=str(target),
             )
         with self._locked("fetch.lock", fcntl.LOCK_SH):
-            self.objects.fetch(store, rows, workers=workers, progress=progress)
+            self.objects.fetch(store, rows, workers=workers, progress=progress, exact=exact)
             tmp = target.parent / f".{target.name}.dsops-{uuid.uuid4().hex[:8]}"
             needed = sum(rows.column("size").to_pylist())
             what = f"a copy of {rows.num_rows} files ({human_size(needed)})"

@@ -219,10 +219,14 @@ class ObjectCache:
         *,
         workers: int = 8,
         progress: Callback | None = None,
+        exact: bool = False,
     ) -> FetchResult:
         """Make every row's content present locally, reading only what is missing.
 
-        Rows of one pack are read with coalesced ranged GETs, packs in parallel.
+        Rows of one pack are read with coalesced ranged GETs, packs in parallel. Near
+        ranges share a request (the gap bytes are read and dropped); with ``exact`` only
+        touching ranges do, so no byte outside the rows is read (a part of a version
+        never downloads another part's files).
         """
         progress = progress or Callback()
         wanted: dict[str, tuple[str, int, int, int]] = {}
@@ -255,7 +259,7 @@ class ObjectCache:
         )
         jobs: list[tuple[str, Sequence[ByteRange]]] = []
         for obj, ranges in by_object.items():
-            for group in coalesce(ranges):
+            for group in coalesce(ranges, gap=0) if exact else coalesce(ranges):
                 jobs.append((obj, group))
         result = FetchResult()
         needed = sum(v[2] for v in wanted.values()) + sum(v[3] for v in linked.values())

@@ -79,6 +79,7 @@ def _to_dict(record: Any) -> dict[str, Any]:
     data: dict[str, Any] = asdict(record)
     data["parents"] = list(record.parents)
     data["tags"] = list(record.tags)
+    data["squashed_from"] = list(record.squashed_from)
     return data
 
 
@@ -120,7 +121,7 @@ def _from_dict(cls: type[Any], data: dict[str, Any], what: str) -> Any:
                 what=what,
                 field=key,
             )
-    for key in ("parents", "tags"):
+    for key in ("parents", "tags", "squashed_from"):
         if key in values:
             values[key] = tuple(values[key])
     try:
@@ -142,6 +143,9 @@ class DraftRecord:
     version: str | None = None
     created_at: str = field(default_factory=now_iso)
     hash_algo: str = "blake3"
+    # A squash's draft: the versions it merges (carried into the version record, so a
+    # re-run finalize writes the same record).
+    squashed_from: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
@@ -175,6 +179,8 @@ class VersionRecord:
     changes: dict[str, int] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     format: int = 1
+    # The versions a squash merged (in order; later won), () for any other version.
+    squashed_from: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:

@@ -7,7 +7,7 @@ failed, 2 a usage error.
 
 Modules: ``output`` (global options, settings, printing, tables, REF completion),
 ``failures`` (errors → one line and exit 1), ``progress_bars`` (tqdm), the commands by
-group — ``versions`` (create, add, remove, sync, finalize), ``fetch`` (get),
+group — ``versions`` (create, add, remove, sync, finalize, squash), ``fetch`` (get),
 ``inspect`` (list, ls, diff, lineage, verify), ``admin`` (alias, gc, ui) — and
 ``group`` (the ``dsops`` group that lists them).
 """

@@ -25,6 +25,15 @@ from dsops.dataset import Dataset
 )
 @click.option("--mutable", is_flag=True, help="A writable copy (into ./NAME unless --to).")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of a non-empty --to DIR.")
+@click.option(
+    "--part",
+    type=int,
+    metavar="I",
+    help="Only part I (0 … N-1) of the files, balanced by bytes (with --num-parts).",
+)
+@click.option(
+    "--num-parts", type=int, metavar="N", help="Split the files into N parts (with --part)."
+)
 @global_options
 @pass_settings
 @fails_as("fetch {ref}")
@@ -35,6 +44,8 @@ def get(
     includes: tuple[str, ...],
     mutable: bool,
     overwrite: bool,
+    part: int | None,
+    num_parts: int | None,
 ) -> None:
     """Fetch a version and print the local folder.
 
@@ -45,6 +56,7 @@ def get(
     Example:
       dsops get vision/cats@prod --include 'train/*'
       dsops get vision/cats@1.0.2 --to ./cats --overwrite
+      dsops get vision/cats@prod --part 2 --num-parts 8   # worker 2 of 8
     """
     if overwrite and not (target or mutable):
         raise click.UsageError("--overwrite applies to a mutable copy: add --to DIR.")
@@ -58,8 +70,11 @@ def get(
                 overwrite=overwrite,
                 include=include,
                 progress=progress,
+                part=part,
+                num_parts=num_parts,
             )
         else:
-            path = ds.get_local_copy(include, progress=progress)
+            path = ds.get_local_copy(include, progress=progress, part=part, num_parts=num_parts)
     document = {"path": path, "version_id": ds.id, "ref": ds.ref, "mutable": copy}
-    settings.emit({**document, "include": include}, path, essential=True)
+    selection = {"include": include, "part": part, "num_parts": num_parts}
+    settings.emit({**document, **selection}, path, essential=True)

@@ -201,21 +201,34 @@ def lineage(settings: Settings, ref: str, output_format: str) -> None:
 @click.command()
 @REF
 @click.option("--deep", is_flag=True, help="Also download and re-hash every file's content.")
+@click.option(
+    "--folder",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Also compare local folder DIR with the version: missing, extra, different files.",
+)
+@click.option("--filesize", is_flag=True, help="With --folder: compare sizes only (no re-hashing).")
 @global_options
 @pass_settings
 @fails_as("verify {ref}")
-def verify(settings: Settings, ref: str, deep: bool) -> None:
-    """Check that a version's stored objects are intact.
+def verify(settings: Settings, ref: str, deep: bool, folder: str | None, filesize: bool) -> None:
+    """Check that a version's stored objects are intact (and a local folder matches it).
 
     Exits 1, listing the damaged files, if any object is missing (or, with --deep,
-    does not match its hash).
+    does not match its hash), or if --folder DIR differs from the version.
 
     \b
     Example:
       dsops verify vision/cats@prod --deep
+      dsops verify vision/cats@prod --folder ./cats --filesize
     """
+    if filesize and folder is None:
+        raise click.UsageError("--filesize applies to a folder comparison: add --folder DIR.")
     ds = Dataset.get(ref, store=settings.store())
-    result = ds.verify(deep=deep)
+    result = ds.verify(folder=folder, filesize_only=filesize, deep=deep)
+    local = [f"not in folder  {printable(p)}" for p in result["folder_missing"]]
+    local += [f"extra in folder  {printable(p)}" for p in result["folder_extra"]]
+    local += [f"differs in folder  {printable(p)}" for p in result["folder_different"]]
     problems = [f"missing    {printable(p)}" for p in result["missing"]]
     problems += [f"corrupted  {printable(p)}" for p in result["corrupted"]]
     problems += [
@@ -228,7 +241,17 @@ def verify(settings: Settings, ref: str, deep: bool) -> None:
     )
     # A plain dict: json.dumps(indent=…) writes a falsy dict subclass as {}.
     document = dict(result)
-    settings.emit(document, "\n".join(problems) if problems else f"OK {ds.ref}: {checked}")
+    if folder is not None:
+        checked += f"; folder {printable(folder)} {'matches' if not local else 'differs'}"
+    report = [*problems, *local]
+    settings.emit(document, "\n".join(report) if report else f"OK {ds.ref}: {checked}")
+    if local and not problems:
+        raise OperationFailed(
+            f"{printable(folder or '')} differs from {ds.ref}: "
+            f"{len(result['folder_missing'])} missing, {len(result['folder_extra'])} extra, "
+            f"{len(result['folder_different'])} different. Fetch it again with "
+            "`dsops get REF --to DIR --overwrite`, or make a new version from it."
+        )
     if not result["ok"] and not result["missing"] and not result["corrupted"]:
         raise OperationFailed(
             f"{ds.ref}: the store is intact, but {len(result['cache_corrupted'])} file(s) "

@@ -5,11 +5,29 @@ from __future__ import annotations
 import click
 
 from dsops.cli.failures import fails_as
-from dsops.cli.output import Settings, describe_changes, global_options, pass_settings
+from dsops.cli.output import (
+    F,
+    Settings,
+    complete_ref,
+    describe_changes,
+    global_options,
+    pass_settings,
+)
 from dsops.dataset import Dataset
 from dsops.drafts import ChangeSummary
 from dsops.objects.links import link_scheme
 from dsops.render import human_size, plural, printable
+
+
+def _VERSION_OPTIONS(command: F) -> F:
+    """``--version``, ``--tag`` and ``--description``: what a new version is labelled."""
+    command = click.option("--description", default="", help="Free text.")(command)
+    command = click.option("--tag", "tags", multiple=True, help="Label for search (repeatable).")(
+        command
+    )
+    return click.option(
+        "--version", "version", metavar="X.Y.Z", help="Semantic version to finalize as."
+    )(command)
 
 
 @click.command()
@@ -22,9 +40,7 @@ from dsops.render import human_size, plural, printable
     metavar="REF",
     help="Version to inherit from (repeatable); 'latest' means this dataset's latest.",
 )
-@click.option("--version", "version", metavar="X.Y.Z", help="Semantic version to finalize as.")
-@click.option("--tag", "tags", multiple=True, help="Label for search (repeatable).")
-@click.option("--description", default="", help="Free text.")
+@_VERSION_OPTIONS
 @global_options
 @pass_settings
 @fails_as("create a draft of {project}/{name}")
@@ -202,4 +218,52 @@ def finalize(settings: Settings, version_id: str, alias: str | None) -> None:
     )
 
 
-COMMANDS = [create, add, remove, sync, finalize]
+@click.command()
+@click.option("--project", required=True, help="Project of the new version.")
+@click.option("--name", required=True, help="Dataset name of the new version.")
+@click.argument("refs", metavar="REF...", nargs=-1, required=True, shell_complete=complete_ref)
+@click.option("--alias", metavar="NAME", help="Also point this alias (e.g. prod) at it.")
+@_VERSION_OPTIONS
+@global_options
+@pass_settings
+@fails_as("squash into {project}/{name}")
+def squash(
+    settings: Settings,
+    project: str,
+    name: str,
+    refs: tuple[str, ...],
+    version: str | None,
+    alias: str | None,
+    tags: tuple[str, ...],
+    description: str,
+) -> None:
+    """Merge versions into one new version with no parents; print its id and reference.
+
+    Later REFs win on paths several hold. The new version names the content already
+    stored: nothing is uploaded or copied. Its record lists the versions in
+    squashed_from.
+
+    \b
+    Example:
+      dsops squash --project vision --name cats-flat vision/cats@1.0.0 vision/cats@1.0.7
+    """
+    ds = Dataset.squash(
+        name,
+        list(refs),
+        project,
+        store=settings.store(),
+        description=description,
+        tags=list(tags),
+        version=version,
+        alias=alias,
+    )
+    record = ds.to_dict()
+    settings.emit(record, f"{ds.id} {printable(ds.ref)}", essential=True)
+    settings.note(
+        f"Squashed {plural(len(refs), 'version')} into {printable(ds.ref)}: "
+        f"{plural(record['file_count'], 'file')}, {human_size(record['total_size'])}, "
+        "no content copied"
+    )
+
+
+COMMANDS = [create, add, remove, sync, finalize, squash]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dsops.drafts.changes import (
     DraftContext,
     add_files,
+    add_stored,
     base_view,
     current_view,
     ensure_open,
@@ -20,6 +21,7 @@ __all__ = [
     "DraftContext",
     "add_external_files",
     "add_files",
+    "add_stored",
     "base_view",
     "current_view",
     "ensure_open",

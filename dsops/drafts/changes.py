@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -313,4 +314,36 @@ def sync_folder(
         **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
     )
     commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
+    return summary
+
+
+def add_stored(ctx: DraftContext, draft: DraftRecord, rows: pa.Table) -> ChangeSummary:
+    """Add manifest ``rows`` whose content is already in the store, as one part.
+
+    Nothing is uploaded: the part names the existing packs and objects (a squash).
+    Each is renewed first (``ObjectStore.renew``), as an add renews content it reuses,
+    so gc's grace period covers it until the part naming it exists; a backend that
+    cannot renew in place leaves it to finalize's check that all named content exists.
+    """
+    ensure_open(ctx, draft)
+    ends: dict[str, int] = {}
+    for obj, offset, length in zip(
+        rows.column("object").to_pylist(),
+        rows.column("offset").to_pylist(),
+        rows.column("length").to_pylist(),
+    ):
+        if obj:
+            ends[obj] = max(ends.get(obj, 0), offset + length)
+    with ThreadPoolExecutor(max_workers=ctx.pool_size()) as pool:
+        list(pool.map(ctx.store.renew, ends, ends.values()))
+    n = rows.num_rows
+    table = pa.table(
+        {
+            "op": pa.array(["add"] * n, pa.string()),
+            **{c: rows.column(c) for c in PART_SCHEMA.names if c != "op"},
+        },
+        schema=PART_SCHEMA,
+    )
+    summary = ChangeSummary(added=n, added_bytes=total_size(rows))
+    commit_part(ctx, draft, table, summary, "squash")
     return summary

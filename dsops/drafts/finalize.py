@@ -102,6 +102,7 @@ def _commit(ctx: DraftContext, draft: DraftRecord, provenance: dict[str, Any]) -
         changes=changes,
         provenance=provenance,
         format=layout.FORMAT_VERSION,
+        squashed_from=draft.squashed_from,
     )
     record = _write_manifest(ctx, record, final, part_list)
     try:

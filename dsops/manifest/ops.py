@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dsops.errors import ConfigError
 from dsops.manifest.schema import COLUMNS, MANIFEST_SCHEMA, empty_manifest
 from dsops.paths import match_mask
 
@@ -178,3 +179,77 @@ def select(table: pa.Table, include: Sequence[str] | str | None) -> pa.Table:
 
 def total_size(table: pa.Table) -> int:
     return _total(table, "size")
+
+
+def check_part(part: int | None, num_parts: int | None) -> tuple[int, int] | None:
+    """``(part, num_parts)`` checked, or None when neither is given.
+
+    Example:
+        >>> check_part(None, None) is None, check_part(1, 4)
+        (True, (1, 4))
+    """
+    if part is None and num_parts is None:
+        return None
+    if part is None or num_parts is None:
+        raise ConfigError(
+            "part and num_parts go together: give both (e.g. part=0, num_parts=4) or neither.",
+            part=part,
+            num_parts=num_parts,
+        )
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (part, num_parts))
+    if not ints or num_parts < 1 or not 0 <= part < num_parts:
+        raise ConfigError(
+            f"Invalid part {part!r} of num_parts {num_parts!r}: num_parts must be an integer "
+            "≥ 1 and part an integer from 0 to num_parts - 1.",
+            part=part,
+            num_parts=num_parts,
+        )
+    return part, num_parts
+
+
+def part_numbers(table: pa.Table, num_parts: int) -> pa.Array:
+    """The part (0 … ``num_parts - 1``) of each row of a **path-sorted** ``table``.
+
+    Row ``i`` goes to part ``min(floor(bytes_before_i * num_parts / total_bytes),
+    num_parts - 1)``, where ``bytes_before_i`` is the sum of the sizes of the rows before
+    it (the ``min`` only catches empty files after the last byte): parts are
+    contiguous runs of paths, each within one file's size of ``total / num_parts``
+    bytes. With no bytes at all (only empty files) rows are split by count instead:
+    ``floor(i * num_parts / rows)``. See docs/FORMAT.md, "Parts".
+
+    Example:
+        >>> t = pa.table({"path": ["a", "b", "c", "d"], "size": [10, 10, 10, 10]})
+        >>> part_numbers(t, 2).to_pylist()
+        [0, 0, 1, 1]
+    """
+    n = table.num_rows
+    if n == 0:
+        return pa.array([], pa.int64())
+    sizes = table.column("size").combine_chunks().cast(pa.int64())
+    total = int(pc.sum(sizes).as_py() or 0)
+    if total == 0:
+        before: pa.Array = pa.array(range(n), pa.int64())
+        total = n
+    else:
+        before = pc.subtract(pc.cumulative_sum(sizes), sizes)
+    scaled = pc.multiply_checked(before, pa.scalar(num_parts, pa.int64()))
+    numbers = pc.divide(scaled, pa.scalar(total, pa.int64()))  # integer division: floor
+    # Empty files after the last byte have bytes_before == total: the last part's.
+    return pc.min_element_wise(numbers, pa.scalar(num_parts - 1, pa.int64()))
+
+
+def select_part(table: pa.Table, part: int | None, num_parts: int | None) -> pa.Table:
+    """Rows of part ``part`` of ``num_parts`` (see :func:`part_numbers`); all when None.
+
+    The table is sorted by path first, so the split depends only on its rows.
+
+    Example:
+        >>> t = pa.table({"path": ["b", "a", "c"], "size": [1, 1, 1]})
+        >>> [select_part(t, i, 3).column("path").to_pylist() for i in range(3)]
+        [['a'], ['b'], ['c']]
+    """
+    checked = check_part(part, num_parts)
+    if checked is None:
+        return table
+    ordered = sort_by_path(table)
+    return ordered.filter(pc.equal(part_numbers(ordered, checked[1]), checked[0]))

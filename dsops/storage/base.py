@@ -117,6 +117,15 @@ class ObjectStore(ABC):
         else:
             self.put_file(key, source)
 
+    def renew(self, key: str, size: int) -> bool:
+        """Renew the existing object ``key`` (``size`` bytes) without its bytes at hand.
+
+        As :meth:`refresh`, for a writer that reuses content it does not hold (a squash):
+        True if the backend renewed it in place (a touch, a server-side copy); False if
+        it cannot without sending the bytes again, and then nothing was done.
+        """
+        return False
+
     def get_file(self, key: str, path: Path) -> None:
         """Download to a local file (backends override with parallel ranged GETs)."""
         Path(path).write_bytes(self.get(key))

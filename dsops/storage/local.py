@@ -200,8 +200,12 @@ class LocalStore(ObjectStore):
         return True
 
     def refresh(self, key: str, source: Path | bytes) -> None:
+        self.renew(key, 0)
+
+    def renew(self, key: str, size: int) -> bool:
         with self._errors(key):
             os.utime(self._path(key))
+        return True
 
     def put_if_match(self, key: str, data: bytes, etag: str) -> str:
         path = self._path(key)

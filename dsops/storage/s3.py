@@ -470,9 +470,13 @@ class S3Store(RemoteStoreMixin, ObjectStore):
     def refresh(self, key: str, source: Path | bytes) -> None:
         """A server-side copy onto itself (new LastModified, no bytes sent)."""
         size = len(source) if isinstance(source, bytes) else source.stat().st_size
-        if size > _MAX_COPY:
+        if not self.renew(key, size):
             super().refresh(key, source)
-            return
+
+    def renew(self, key: str, size: int) -> bool:
+        """A server-side copy onto itself, for objects CopyObject takes in one request."""
+        if size > _MAX_COPY:
+            return False
         full = self._key(key)
         with self._errors(key):
             self.client.copy_object(
@@ -481,6 +485,7 @@ class S3Store(RemoteStoreMixin, ObjectStore):
                 CopySource={"Bucket": self.bucket, "Key": full},
                 MetadataDirective="REPLACE",
             )
+        return True
 
     def get_file(self, key: str, path: Path) -> None:
         """Download with boto3's transfer manager: parallel ranged GETs for large objects."""
