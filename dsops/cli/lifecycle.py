@@ -180,6 +180,11 @@ def prune(
             yes, f"Prune {plural(len(plan), 'version')} of {project}/{name}?", _version_lines(plan)
         )
         deleted = Dataset.prune(project, name, **policy, store=store)
+        if {d["id"] for d in deleted} != {d["id"] for d in plan}:
+            settings.note(
+                "Note: the dataset changed since the plan was shown (a concurrent writer); "
+                "the policy was applied to what is there now — see the list of deleted."
+            )
     verb = "Would delete" if dry_run else "Deleted"
     settings.emit({"dry_run": dry_run, "deleted": deleted}, f"{verb} {_refs(deleted)}")
 
