@@ -8,7 +8,9 @@ failed, 2 a usage error.
 Modules: ``output`` (global options, settings, printing, tables, REF completion),
 ``failures`` (errors → one line and exit 1), ``progress_bars`` (tqdm), the commands by
 group — ``versions`` (create, add, remove, sync, finalize, squash), ``fetch`` (get),
-``inspect`` (list, ls, diff, lineage, verify), ``admin`` (alias, gc, ui) — and
+``inspect`` (list, search, ls, diff, lineage, verify), ``lifecycle`` (delete, prune,
+publish, rename, move), ``describe`` (describe, metadata set|get|ls|rm), ``admin``
+(alias, gc, ui) — and
 ``group`` (the ``dsops`` group that lists them).
 """
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import click
 
 from dsops import __version__
-from dsops.cli import admin, fetch, inspect, versions
+from dsops.cli import admin, describe, fetch, inspect, lifecycle, versions
 from dsops.cli.output import global_options
 
 
@@ -46,7 +46,14 @@ def cli() -> None:
     """
 
 
-for _command in [*versions.COMMANDS, fetch.get, *inspect.COMMANDS, *admin.COMMANDS]:
+for _command in [
+    *versions.COMMANDS,
+    fetch.get,
+    *inspect.COMMANDS,
+    *lifecycle.COMMANDS,
+    *describe.COMMANDS,
+    *admin.COMMANDS,
+]:
     cli.add_command(_command)
 
 

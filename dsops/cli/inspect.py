@@ -23,25 +23,54 @@ from dsops.dataset import Dataset
 from dsops.errors import DsopsError
 from dsops.render import Lineage, human_size, plural, printable
 
+_LIST_FILTERS = [
+    click.option("--project", help="Only this project."),
+    click.option("--name", help="Only datasets with this name."),
+    click.option("--partial-name", metavar="TEXT", help="Only names containing TEXT (any case)."),
+    click.option("--tag", "tags", multiple=True, help="Only versions with this tag (repeatable)."),
+    click.option("--id", "ids", multiple=True, metavar="ID", help="Only these ids (repeatable)."),
+    click.option("--only-published", is_flag=True, help="Only published versions."),
+]
+
+
+def _list_filters(func: Any) -> Any:
+    for option in reversed(_LIST_FILTERS):
+        func = option(func)
+    return func
+
 
 @click.command(name="list")
-@click.option("--project", help="Only this project.")
-@click.option("--name", help="Only datasets with this name.")
-@click.option("--tag", "tags", multiple=True, help="Only versions with this tag (repeatable).")
+@_list_filters
 @global_options
 @pass_settings
 @fails_as("list versions")
 def list_versions(
-    settings: Settings, project: str | None, name: str | None, tags: tuple[str, ...]
+    settings: Settings,
+    project: str | None,
+    name: str | None,
+    partial_name: str | None,
+    tags: tuple[str, ...],
+    ids: tuple[str, ...],
+    only_published: bool,
 ) -> None:
-    """List finalized versions, oldest first.
+    """List finalized versions, oldest first (also available as `dsops search`).
 
     \b
     Example:
       dsops list --project vision --tag raw
+      dsops search --partial-name cat --only-published
     """
     store = settings.store()
-    rows = Dataset.list(project, name, list(tags) or None, store=store, on_corrupt=_skipped)
+    rows = Dataset.list(
+        project,
+        name,
+        list(tags) or None,
+        ids=list(ids) or None,
+        partial_name=partial_name,
+        only_published=only_published,
+        store=store,
+        on_corrupt=_skipped,
+    )
     names = RefNames(store, {r["id"]: r["ref"] for r in rows})
     cells = [
         [
@@ -52,14 +81,27 @@ def list_versions(
             str(r["file_count"]),
             human_size(r["total_size"]),
             local_time(r["created_at"]),
+            ", ".join(r["tags"]) or "-",
+            "yes" if r.get("published") else "-",
             ", ".join(r["aliases"]) or "-",
         ]
         for r in rows
     ]
-    headers = ["REF", "VERSION", "ID", "PARENTS", "FILES", "SIZE", "CREATED", "ALIASES"]
+    headers = ["REF", "VERSION", "ID", "PARENTS", "FILES", "SIZE", "CREATED", "TAGS", "PUB"]
+    headers.append("ALIASES")
     settings.emit(rows, table(headers, cells, right=(4, 5)) if rows else None, essential=True)
     if not rows and not settings.json:
         settings.note(f"No finalized versions match in store {store.url}.")
+
+
+search = click.Command(
+    "search",
+    callback=list_versions.callback,
+    params=list_versions.params,
+    help="Search finalized versions: the same filters and output as `dsops list`.\n\n"
+    "\b\nExample:\n  dsops search --partial-name cat --tag clean --only-published",
+    short_help="Search versions (as list).",
+)
 
 
 def _skipped(error: DsopsError) -> None:
@@ -267,4 +309,4 @@ def verify(settings: Settings, ref: str, deep: bool, folder: str | None, filesiz
         )
 
 
-COMMANDS = [list_versions, ls, diff, lineage, verify]
+COMMANDS = [list_versions, search, ls, diff, lineage, verify]

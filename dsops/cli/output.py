@@ -16,6 +16,7 @@ from typing import IO, Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
+from dsops.catalog import DatasetRef, is_version_id
 from dsops.cli.progress_bars import TqdmProgress
 from dsops.dataset import Dataset
 from dsops.drafts import ChangeSummary
@@ -78,6 +79,11 @@ class Settings:
 def _isatty(stream: IO[str]) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def stdout_is_terminal() -> bool:
+    """True when stdout is a terminal (raw bytes would garble it)."""
+    return _isatty(sys.stdout)
 
 
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
@@ -204,3 +210,53 @@ def complete_ref(ctx: click.Context, _param: click.Parameter, incomplete: str) -
 
 
 REF = click.argument("ref", metavar="REF", shell_complete=complete_ref)
+
+
+# --- datasets and confirmation (lifecycle verbs) ----------------------------------------
+
+
+def parse_dataset(ctx: click.Context | None, param: click.Parameter | None, text: str) -> Any:
+    """A DATASET argument, ``project/name`` (a REF without ``@``), as ``(project, name)``."""
+    if "@" in text or is_version_id(text.strip()):
+        raise click.BadParameter(
+            f"{text!r} names a version: give the dataset as project/name (no @ or id), "
+            "e.g. vision/cats.",
+            ctx,
+            param,
+        )
+    try:
+        parsed = DatasetRef.parse(text)
+    except DsopsError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    return parsed.project, parsed.name
+
+
+def complete_dataset(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of DATASET: every dataset's ``project/name``."""
+    refs = complete_ref(ctx, param, incomplete)
+    names = {item.value.partition("@")[0] for item in refs}
+    return [CompletionItem(name) for name in sorted(names)]
+
+
+DATASET = click.argument(
+    "dataset", metavar="DATASET", callback=parse_dataset, shell_complete=complete_dataset
+)
+
+YES = click.option(
+    "--yes", "-y", is_flag=True, help="Do not ask for confirmation (never asked off a TTY)."
+)
+
+
+def confirm(yes: bool, what: str, details: Sequence[str] = ()) -> None:
+    """Ask before a destructive change when stdin is a terminal and ``--yes`` is absent.
+
+    ``what`` and ``details`` (one line each) say exactly what will happen; they and the
+    prompt go to stderr, so ``--json`` output stays one document. Declining exits 1
+    with nothing changed. Scripts (stdin not a terminal) are never asked.
+    """
+    if yes or not _isatty(sys.stdin):
+        return
+    for line in details:
+        click.echo(f"  {printable(line)}", err=True)
+    if not click.confirm(printable(what), default=False, err=True):
+        raise click.ClickException("cancelled: nothing was changed.")

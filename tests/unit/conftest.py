@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from dsops import Store
 
@@ -27,3 +28,33 @@ def cli_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DSOPS_STORE", str(tmp_path / "store"))
     monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "clicache"))
     return CliRunner()
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The store the CLI uses through DSOPS_STORE (the ``store`` fixture's), with a
+    private cache."""
+    root = tmp_path / "store"
+    monkeypatch.setenv("DSOPS_STORE", str(root))
+    monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture
+def run(store_dir: Path) -> Callable[..., Result]:
+    """Invoke the CLI (stdin from ``input=``); check the exit code (``code=``)."""
+    from dsops.cli import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0, input: str | None = None) -> Result:
+        result = runner.invoke(
+            cli, list(args), input=input, prog_name="dsops", catch_exceptions=False
+        )
+        assert result.exit_code == code, (
+            f"dsops {' '.join(args)} exited {result.exit_code}, expected {code}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+        return result
+
+    return invoke

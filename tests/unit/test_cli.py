@@ -24,31 +24,6 @@ from tests.helpers import snapshot, write_tree
 Run = Callable[..., Result]
 
 
-@pytest.fixture
-def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The store the CLI uses through DSOPS_STORE, with a private cache."""
-    root = tmp_path / "store"
-    monkeypatch.setenv("DSOPS_STORE", str(root))
-    monkeypatch.setenv("DSOPS_CACHE_DIR", str(tmp_path / "cache"))
-    return root
-
-
-@pytest.fixture
-def run(store_dir: Path) -> Run:
-    """Invoke the CLI; check the exit code (``code=``) and return the result."""
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(cli, list(args), prog_name="dsops", catch_exceptions=False)
-        assert result.exit_code == code, (
-            f"dsops {' '.join(args)} exited {result.exit_code}, expected {code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}"
-        )
-        return result
-
-    return invoke
-
-
 def make_version(run: Run, src: Path, *extra: str, name: str = "toy") -> str:
     """create → add → finalize; returns the version id."""
     version_id = run("create", "--project", "demo", "--name", name, *extra).stdout.strip()
@@ -203,6 +178,8 @@ def test_list_shows_a_table_of_versions_with_parents_and_aliases(run: Run, tmp_p
         "FILES",
         "SIZE",
         "CREATED",
+        "TAGS",
+        "PUB",
         "ALIASES",
     ]
     cells = [row.split() for row in rows]
