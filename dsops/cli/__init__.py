@@ -16,7 +16,20 @@ publish, rename, move), ``describe`` (describe, metadata set|get|ls|rm), ``admin
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dsops.cli.group import cli, main
-from dsops.cli.progress_bars import TqdmProgress
+
+if TYPE_CHECKING:
+    from dsops.cli.progress_bars import TqdmProgress
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TqdmProgress":  # tqdm only when bars are drawn
+        from dsops.cli.progress_bars import TqdmProgress
+
+        return TqdmProgress
+    raise AttributeError(f"module 'dsops.cli' has no attribute {name!r}")
+
 
 __all__ = ["TqdmProgress", "cli", "main"]

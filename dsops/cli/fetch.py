@@ -78,3 +78,6 @@ def get(
     document = {"path": path, "version_id": ds.id, "ref": ds.ref, "mutable": copy}
     selection = {"include": include, "part": part, "num_parts": num_parts}
     settings.emit({**document, **selection}, path, essential=True)
+
+
+COMMANDS = [get]

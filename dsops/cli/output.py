@@ -11,19 +11,19 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.shell_completion import CompletionItem
 
-from dsops.catalog import DatasetRef, is_version_id
-from dsops.cli.progress_bars import TqdmProgress
-from dsops.dataset import Dataset
-from dsops.drafts import ChangeSummary
 from dsops.errors import DsopsError, VersionNotFound
-from dsops.progress import Callback
 from dsops.render import human_size, printable, short_id
-from dsops.store import Store
+
+if TYPE_CHECKING:
+    # Imported where used: `dsops --help` and `--version` must not pay for pyarrow.
+    from dsops.drafts import ChangeSummary
+    from dsops.progress import Callback
+    from dsops.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +44,8 @@ class Settings:
     def store(self) -> Store:
         """The store, opened on first use (``--store``, else ``DSOPS_STORE``, else local)."""
         if self._store is None:
+            from dsops.store import Store
+
             self._store = Store(self.store_url)
         return self._store
 
@@ -56,6 +58,8 @@ class Settings:
         if not self.show_progress():
             yield None
             return
+        from dsops.cli.progress_bars import TqdmProgress
+
         bars = TqdmProgress(sys.stderr)
         try:
             yield bars
@@ -190,6 +194,8 @@ class RefNames:
     def __call__(self, version_id: str) -> str:
         if version_id not in self._names:
             try:
+                from dsops.dataset import Dataset
+
                 found = Dataset.get(version_id, store=self._store)
                 self._names[version_id] = found.ref if found.is_final else "(draft)"
             except VersionNotFound:
@@ -201,6 +207,8 @@ def complete_ref(ctx: click.Context, _param: click.Parameter, incomplete: str) -
     """Shell completion of REF: every version's ref and every alias."""
     settings = ctx.find_object(Settings) or Settings()
     try:
+        from dsops.dataset import Dataset
+
         rows = Dataset.list(store=settings.store(), on_corrupt=lambda _error: None)
     except (DsopsError, OSError):
         return []
@@ -217,6 +225,8 @@ REF = click.argument("ref", metavar="REF", shell_complete=complete_ref)
 
 def parse_dataset(ctx: click.Context | None, param: click.Parameter | None, text: str) -> Any:
     """A DATASET argument, ``project/name`` (a REF without ``@``), as ``(project, name)``."""
+    from dsops.catalog import DatasetRef, is_version_id
+
     if "@" in text or is_version_id(text.strip()):
         raise click.BadParameter(
             f"{text!r} names a version: give the dataset as project/name (no @ or id), "

@@ -1,0 +1,7 @@
+"""``python -m dsops``: the same as the ``dsops`` script."""
+
+from __future__ import annotations
+
+from dsops.cli import main
+
+main()
