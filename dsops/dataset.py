@@ -42,6 +42,7 @@ from dsops.errors import (
     DsopsWarning,
     NotFinalized,
     ObjectExists,
+    VersionDeleted,
     VersionNotFound,
 )
 from dsops.manifest import ManifestDiff, diff, select
@@ -247,7 +248,12 @@ class Dataset:
 
     @classmethod
     def open_id(cls, version_id: str, store: Store) -> Dataset:
-        record = store.catalog.find_version(version_id)
+        try:
+            record: VersionRecord | None = store.catalog.version(version_id)
+        except VersionDeleted:
+            raise  # its draft record may remain: a deleted version must not reopen as one
+        except VersionNotFound:
+            record = None
         if record is not None:
             return cls(store, None, record)
         draft = store.catalog.draft(version_id)
