@@ -464,8 +464,10 @@ def test_delete_a_version_by_id_or_reference_and_latest_moves_back(context, tmp_
         "f0.txt": b"file 0",
         "f1.txt": b"file 1",
     }
-    with pytest.raises(VersionNotFound):
-        _delete(context, ref=ids[0])  # deleted already
+    with pytest.raises(VersionDeleted, match="was deleted"):
+        _delete(context, ref=ids[0])  # deleted already (a retry after success)
+    with pytest.raises(VersionNotFound, match="No finalized version"):
+        _delete(context, ref="0" * 32)
 
 
 def test_delete_an_entire_dataset_needs_force(context, tmp_path):
