@@ -81,7 +81,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "dsops",
         "name": "dsops",
-        "description": "Dataset versioning for ML pipelines: create, add, sync, finalize, fetch.",
+        "description": (
+            "Dataset versioning for ML pipelines: create, add, sync, finalize, fetch, prune, "
+            "delete."
+        ),
         "versions": [dsops.__version__],
         "integrations": [
             {
@@ -98,6 +101,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider.operators.files",
                     "airflow_provider.operators.finalize",
                     "airflow_provider.operators.fetch",
+                    "airflow_provider.operators.lifecycle",
                 ],
             }
         ],

@@ -4,11 +4,15 @@ Every day: look in ``<landing_dir>/<YYYY-MM-DD>/`` (a local folder, or a URL pre
 as ``s3://landing/incoming``), start a draft whose parent is the dataset's latest
 version, add the day's files under ``<YYYY-MM-DD>/``, finalize, and point the ``daily``
 alias at the result. Finalize emits an event on ``Asset("dsops://examples/events")``
-that schedules ``dsops_training``.
+that schedules ``dsops_training``. Then ``prune`` applies the retention policy: keep the
+newest ``keep_last`` versions and every one finalized within ``keep_within``, plus the
+ones an alias points at; the rest are deleted (their storage is reclaimed by gc).
 
 Params: ``landing_dir`` (default ``$DSOPS_LANDING_DIR`` or ``<tmp>/dsops-examples/landing``),
 ``generate_demo_data`` (default true: write demo files into an empty local day folder,
-logged as such; see ``dsops_example_data``). A day with no files is skipped: no version.
+logged as such; see ``dsops_example_data``), ``keep_last`` (default 7) and
+``keep_within`` (default ``"30d"``; empty: no age rule). A day with no files is skipped:
+no version, and no prune (the next day's run applies the policy).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from airflow_provider.operators import (
     AddFilesOperator,
     CreateDatasetOperator,
     FinalizeDatasetOperator,
+    PruneDatasetOperator,
 )
 from dsops.drafts.url_sources import is_url
 
@@ -36,6 +41,8 @@ with DAG(
     params={
         "landing_dir": Param(example_dir("DSOPS_LANDING_DIR", "landing"), type="string"),
         "generate_demo_data": Param(True, type="boolean"),
+        "keep_last": Param(7, type="integer", minimum=0),
+        "keep_within": Param("30d", type="string"),
     },
     doc_md=__doc__,
 ):
@@ -69,11 +76,20 @@ with DAG(
     )
     # A re-run of a day whose files are already in `latest` makes no empty version and
     # triggers nothing downstream: finalize is skipped instead.
-    FinalizeDatasetOperator(
+    finalize = FinalizeDatasetOperator(
         task_id="finalize",
         version_id=add.output,
         alias="daily",
         outlets=[EVENTS],
         skip_if_unchanged=True,
     )
+    # Retention: the newest 7 and the last 30 days stay (and whatever `daily` points at).
+    prune = PruneDatasetOperator(
+        task_id="prune",
+        project=PROJECT,
+        name="events",
+        keep_last="{{ params.keep_last }}",
+        keep_within="{{ params.keep_within }}",
+    )
     source >> create
+    finalize >> prune

@@ -1,15 +1,18 @@
-"""Prefect tasks over the dsops SDK: create, change, finalize and fetch dataset versions.
+"""Prefect tasks over the dsops SDK: create, change, finalize, fetch, prune and delete
+dataset versions.
 
 Every task takes ``store=`` (a :class:`~prefect_tasks.DsopsStore` block, a saved block's
 name, or a store URL; None: ``$DSOPS_STORE`` or the embedded local store), returns a plain
-string, keeps no state on the worker, and can be retried: transient store errors are
-retried three times, and re-running a task with the same inputs adds no data twice.
+string (prune and delete: the deleted versions as dicts), keeps no state on the worker,
+and can be retried: transient store errors are retried three times, and re-running a
+task with the same inputs adds no data twice.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +316,112 @@ def resolve_version(dataset: str, store: StoreArg = None) -> str:
     version = _open(dataset, store)
     logger().info("%s is version %s (%s)", dataset, version.id, version.ref)
     return version.id
+
+
+@task(name="dsops-prune-dataset", **_TASK_OPTIONS)
+def prune_dataset(
+    project: str,
+    name: str,
+    keep_last: int | None = None,
+    keep_within: timedelta | str | None = None,
+    keep_aliases: bool = True,
+    dry_run: bool = False,
+    store: StoreArg = None,
+) -> list[dict[str, Any]]:
+    """Apply a retention policy to ``project/name``; return the deleted versions as dicts.
+
+    Deletes the versions beyond the newest ``keep_last`` that were also finalized longer
+    ago than ``keep_within``; never a published one, nor (``keep_aliases``) one an alias
+    points at (``latest`` included, so the newest always stays). At least one of
+    ``keep_last`` / ``keep_within`` is required (else ``ConfigError``, not retried). The
+    children of deleted versions keep reading back exactly; gc reclaims the storage. A
+    retry deletes what is left to delete.
+
+    Args:
+        project: Project of the dataset.
+        name: Dataset name.
+        keep_last: Keep the newest N versions.
+        keep_within: Keep versions finalized within this age: a ``timedelta`` or
+            ``"30d"``, ``"12h"``, ``"90m"``, ``"2w"``.
+        keep_aliases: Keep every version an alias points at.
+        dry_run: Delete nothing; return what would be deleted.
+        store: A DsopsStore block, a saved block's name, or a store URL.
+
+    Example:
+        ```python
+        deleted = prune_dataset("vision", "cats", keep_last=7, keep_within="30d")
+        ids = [v["id"] for v in deleted]
+        ```
+    """
+    deleted = Dataset.prune(
+        project,
+        name,
+        keep_last=keep_last,
+        keep_within=keep_within,
+        keep_aliases=keep_aliases,
+        dry_run=dry_run,
+        store=resolve_store(store).store,
+    )
+    logger().info(
+        "%s %d version(s) of %s/%s (keep_last=%s, keep_within=%s): %s",
+        "Would delete" if dry_run else "Deleted",
+        len(deleted),
+        project,
+        name,
+        keep_last,
+        keep_within,
+        ", ".join(v["ref"] for v in deleted) or "none",
+    )
+    return deleted
+
+
+@task(name="dsops-delete-dataset", **_TASK_OPTIONS)
+def delete_dataset(
+    ref: str | None = None,
+    force: bool = False,
+    project: str | None = None,
+    name: str | None = None,
+    entire_dataset: bool = False,
+    store: StoreArg = None,
+) -> list[dict[str, Any]]:
+    """Delete one version, or a whole dataset; return the deleted versions as dicts.
+
+    A version that is published, that another version names as a parent, or that an
+    alias other than ``latest`` points at is refused (``ProtectedVersion``, not retried)
+    unless ``force``; its children keep reading back exactly either way, and ``latest``
+    moves back to the highest remaining version.
+
+    Args:
+        ref: The version: an id (e.g. a :func:`finalize_dataset` result) or a reference
+            (``project/name@1.2.0``, ``project/name@latest``).
+        force: Delete even a published, parent or aliased version.
+        project: With ``name`` and ``entire_dataset=True``: the dataset to delete whole.
+        name: See ``project``.
+        entire_dataset: Delete every version of ``project/name`` (needs ``force=True``).
+        store: A DsopsStore block, a saved block's name, or a store URL.
+
+    Example:
+        ```python
+        delete_dataset("vision/cats@1.0.3")
+        delete_dataset(project="scratch", name="tmp", entire_dataset=True, force=True)
+        ```
+    """
+    if not entire_dataset and not ref:
+        # Never fall back to "latest": an empty ref must delete nothing.
+        raise ConfigError(
+            f"delete_dataset needs ref= (an id or project/name@version; got {ref!r}), or "
+            "project=, name= and entire_dataset=True."
+        )
+    deleted = Dataset.delete(
+        ref,
+        force=force,
+        project=project,
+        name=name,
+        entire_dataset=entire_dataset,
+        store=resolve_store(store).store,
+    )
+    logger().info("Deleted %s", ", ".join(f"{v['ref']} ({v['id']})" for v in deleted))
+    return deleted
 
 
 def _open(ref: str, store: StoreArg) -> Dataset:

@@ -1,4 +1,4 @@
-"""dsops operators: create, change, finalize and fetch dataset versions."""
+"""dsops operators: create, change, finalize, fetch, prune and delete dataset versions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from airflow_provider.operators.files import (
     SyncFolderOperator,
 )
 from airflow_provider.operators.finalize import FinalizeDatasetOperator
+from airflow_provider.operators.lifecycle import DeleteDatasetOperator, PruneDatasetOperator
 
 __all__ = [
     "AddFilesOperator",
     "CreateDatasetOperator",
+    "DeleteDatasetOperator",
     "DsopsBaseOperator",
     "FetchDatasetOperator",
     "FinalizeDatasetOperator",
+    "PruneDatasetOperator",
     "RemoveFilesOperator",
     "SyncFolderOperator",
 ]

@@ -46,7 +46,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     (
         "prune",
         "lifecycle",
-        "Apply a retention policy: delete versions beyond --keep-last and older than --keep-within.",
+        "Apply a retention policy: delete versions beyond --keep-last and older than "
+        "--keep-within.",
     ),
     (
         "publish",

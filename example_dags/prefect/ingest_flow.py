@@ -2,7 +2,9 @@
 
 Every run builds on the dataset's latest version, puts the files under a folder named
 after the run's scheduled date, and moves the ``prod`` alias to the new version. A run
-that finds nothing new creates no version.
+that finds nothing new creates no version. After a new version, the dataset is pruned to
+its retention policy: the newest ``keep_last`` versions and every one finalized within
+``keep_within`` stay (and whatever an alias points at); the rest are deleted.
 
     python example_dags/prefect/ingest_flow.py                 # one run on demo data
     python example_dags/prefect/ingest_flow.py --serve         # hourly, until stopped
@@ -17,7 +19,7 @@ from demo_data import PROJECT, READINGS, demo_folder, write_readings
 from prefect import flow
 from prefect.runtime import flow_run
 
-from prefect_tasks import add_files, create_dataset, finalize_dataset
+from prefect_tasks import add_files, create_dataset, finalize_dataset, prune_dataset
 
 
 @flow(name="dsops-scheduled-ingestion")
@@ -27,7 +29,9 @@ def scheduled_ingestion(
     name: str = READINGS,
     alias: str = "prod",
     store: str | None = None,
-) -> str:
+    keep_last: int | None = 7,
+    keep_within: str | None = "30d",
+) -> str | None:
     """Add ``source`` under ``<scheduled date>/`` to a new version; return its id."""
     day = flow_run.scheduled_start_time.strftime("%Y-%m-%d")
     draft = create_dataset(
@@ -39,7 +43,10 @@ def scheduled_ingestion(
         store=store,
     )
     draft = add_files(draft, source, dataset_path=day, store=store)
-    return finalize_dataset(draft, alias=alias, store=store, skip_if_unchanged=True)
+    final = finalize_dataset(draft, alias=alias, store=store, skip_if_unchanged=True)
+    if final == draft:  # a new version: apply the retention policy
+        prune_dataset(project, name, keep_last=keep_last, keep_within=keep_within, store=store)
+    return final
 
 
 def main() -> None:

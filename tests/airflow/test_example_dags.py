@@ -15,6 +15,7 @@ import pytest
 
 from airflow_provider.testing import dag_test
 from dsops import Dataset, Store
+from dsops.errors import VersionDeleted
 from tests.airflow.conftest import EXAMPLE_DAGS, S3Server
 from tests.helpers import snapshot
 
@@ -57,6 +58,17 @@ def asset_events(uri: str) -> list[dict[str, Any]]:
         return [dict(e.extra or {}) for e in events]
 
 
+def xcom(run: Any, task_id: str, key: str = "return_value") -> Any:
+    """The value a task of ``run`` pushed under ``key``."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=run.run_id, key=key, task_ids=task_id)
+        (row,) = session.scalars(query.where(XComModel.dag_id == run.dag_id))
+        return XComModel.deserialize_value(row)
+
+
 def day(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -72,6 +84,8 @@ def test_daily_ingestion_chains_versions_and_training_uses_the_announced_one(
     ]
     first, second = Dataset.list(project="examples", name="events")
     assert (first["version"], second["version"]) == ("1.0.0", "1.0.1")
+    # The default retention (newest 7, last 30 days) keeps both: prune deleted nothing.
+    assert [xcom(r, "prune") for r in runs] == [[], []]
     assert second["parents"] == [first["id"]]
     assert second["changes"]["added"] == 3 and second["file_count"] == 6
     assert Dataset.get("examples/events@daily").id == second["id"]
@@ -97,6 +111,7 @@ def test_daily_ingestion_chains_versions_and_training_uses_the_announced_one(
     )
     assert task_states(quiet)["day_folder"] == "skipped"
     assert task_states(quiet)["finalize"] == "skipped"
+    assert task_states(quiet)["prune"] == "skipped"
     assert len(Dataset.list(project="examples", name="events")) == 2
 
     # Re-running a day already ingested: same files, no empty version, no event.
@@ -113,6 +128,23 @@ def test_daily_ingestion_chains_versions_and_training_uses_the_announced_one(
     model = json.loads((models / f"model-{second['id']}.json").read_text())
     assert model["trained_on_version_id"] == second["id"]
     assert model["files"] == 6 and sum(model["label_counts"].values()) == 6 * 20
+
+    # A tighter policy on the next day (the newest 2, no age rule): after finalizing
+    # 1.0.2, prune deletes 1.0.0; the kept ones list and the latest fetches every day.
+    pruned = run_dag(
+        "dsops_scheduled_ingestion",
+        logical_date=day("2024-05-04"),
+        run_conf={**conf, "keep_last": 2, "keep_within": ""},
+    )
+    assert xcom(pruned, "prune") == [first["id"]]
+    assert xcom(pruned, "prune", "deleted_refs") == ["examples/events@1.0.0"]
+    kept = Dataset.list(project="examples", name="events")
+    assert [v["version"] for v in kept] == ["1.0.1", "1.0.2"]
+    assert Dataset.get("examples/events@daily").id == kept[-1]["id"]
+    fetched = snapshot(Dataset.get("examples/events@latest").get_local_copy())
+    assert fetched == snapshot(landing) and len(fetched) == 9
+    with pytest.raises(VersionDeleted):
+        Dataset.get(first["id"])
 
 
 def test_folder_sync_makes_a_version_only_when_the_folder_changed(airflow_home, tmp_path):

@@ -42,6 +42,8 @@ REQUIRED = {
     "RemoveFilesOperator": {"version_id": "v", "patterns": "*.tmp"},
     "FinalizeDatasetOperator": {"version_id": "v"},
     "FetchDatasetOperator": {"dataset": "p/n@latest"},
+    "PruneDatasetOperator": {"project": "p", "name": "n"},
+    "DeleteDatasetOperator": {"ref": "p/n@1.0.0"},
     "DatasetVersionSensor": {"dataset": "p/n"},
 }
 

@@ -15,13 +15,23 @@ from airflow_provider.links import LINK_XCOM_KEY
 from airflow_provider.operators import (
     AddFilesOperator,
     CreateDatasetOperator,
+    DeleteDatasetOperator,
     FetchDatasetOperator,
     FinalizeDatasetOperator,
+    PruneDatasetOperator,
     RemoveFilesOperator,
     SyncFolderOperator,
 )
 from dsops import Dataset, Store
-from dsops.errors import ConfigError, SourceNotFound, VersionImmutable
+from dsops.errors import (
+    ConfigError,
+    DatasetNotFound,
+    ProtectedVersion,
+    SourceNotFound,
+    VersionDeleted,
+    VersionImmutable,
+    VersionNotFound,
+)
 from tests.helpers import snapshot, write_tree
 
 FILES = {"a.txt": "alpha", "sub/b.txt": "beta", "sub/c.csv": "1,2\n"}
@@ -363,3 +373,183 @@ def test_operators_use_the_store_of_their_connection(context, tmp_path, monkeypa
         task_id="c", project="demo", name="events", dsops_conn_id="dsops_local"
     ).execute(context)
     assert Dataset.get(draft, store=Store(str(store_root))).id == draft
+
+
+# --- PruneDatasetOperator / DeleteDatasetOperator -------------------------------------
+
+
+def _chain(tmp_path: Path, count: int, name: str = "events") -> list[str]:
+    """``count`` versions of demo/<name>, each adding one file to its parent's."""
+    ids = []
+    for n in range(count):
+        ds = Dataset.create("demo", name, parents=["latest"])
+        ds.add_files(write_tree(tmp_path / f"{name}-{n}", {f"f{n}.txt": f"file {n}"}))
+        ids.append(ds.finalize())
+    return ids
+
+
+def _versions(name: str = "events") -> list[str]:
+    return [v["version"] for v in Dataset.list(project="demo", name=name)]
+
+
+def _prune(context: dict[str, Any], **kwargs: Any) -> list[str]:
+    arguments = {"project": "demo", "name": "events", **kwargs}
+    result: list[str] = PruneDatasetOperator(task_id="prune", **arguments).execute(context)
+    return result
+
+
+def test_prune_keeps_the_newest_and_returns_and_pushes_what_it_deleted(context, tmp_path):
+    ids = _chain(tmp_path, 4)
+    # Rendered templates are strings: "2" is a number, "" is no age rule.
+    assert _prune(context, keep_last="2", keep_within="", dry_run=True) == ids[:2]
+    assert context["ti"].xcoms["deleted_refs"] == ["demo/events@1.0.0", "demo/events@1.0.1"]
+    assert _versions() == ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]  # a dry run deletes nothing
+
+    assert _prune(context, keep_last="2", keep_within="") == ids[:2]
+    assert context["ti"].xcoms["deleted_refs"] == ["demo/events@1.0.0", "demo/events@1.0.1"]
+    assert context["ti"].xcoms[LINK_XCOM_KEY] == ""
+    assert _versions() == ["1.0.2", "1.0.3"]
+    with pytest.raises(VersionDeleted):
+        Dataset.get(ids[0])
+    # The children read back every file, their deleted parents' included.
+    assert snapshot(Dataset.get(ids[3]).get_local_copy()) == {
+        f"f{n}.txt": f"file {n}".encode() for n in range(4)
+    }
+    assert _prune(context, keep_last=2) == []  # a retry: nothing left to delete
+
+
+def test_prune_keeps_recent_versions_and_aliased_ones(context, tmp_path):
+    ids = _chain(tmp_path, 3)
+    assert _prune(context, keep_last=1, keep_within="30d") == []  # all within 30 days
+    Dataset.get(ids[0]).set_alias("gold")
+    assert _prune(context, keep_last=1) == [ids[1]]
+    assert _versions() == ["1.0.0", "1.0.2"]
+    assert _prune(context, keep_last=1, keep_aliases=False) == [ids[0]]
+    assert _versions() == ["1.0.2"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({}, ConfigError, "prune needs keep_last= and/or keep_within="),
+        ({"keep_last": "", "keep_within": " "}, ConfigError, "prune needs keep_last="),
+        ({"keep_last": "seven"}, ConfigError, "keep_last must be a whole number"),
+        ({"keep_last": -1}, ConfigError, "keep_last must be a whole number"),
+        ({"keep_within": "a month"}, ConfigError, "Invalid duration 'a month'"),
+        ({"keep_last": 1, "name": "missing"}, DatasetNotFound, "demo/missing does not exist"),
+    ],
+)
+def test_prune_refuses_bad_input_and_deletes_nothing(context, tmp_path, arguments, error, message):
+    _chain(tmp_path, 2)
+    with pytest.raises(error, match=message):
+        _prune(context, **arguments)
+    assert _versions() == ["1.0.0", "1.0.1"]
+
+
+def _delete(context: dict[str, Any], **kwargs: Any) -> list[str]:
+    result: list[str] = DeleteDatasetOperator(task_id="delete", **kwargs).execute(context)
+    return result
+
+
+def test_delete_a_version_by_id_or_reference_and_latest_moves_back(context, tmp_path):
+    ids = _chain(tmp_path, 3)
+    assert _delete(context, ref=ids[2]) == [ids[2]]
+    assert context["ti"].xcoms["deleted_refs"] == ["demo/events@1.0.2"]
+    assert Dataset.get("demo/events@latest").id == ids[1]
+    with pytest.raises(ProtectedVersion, match="parent"):
+        _delete(context, ref="demo/events@1.0.0")
+    assert _versions() == ["1.0.0", "1.0.1"]
+    assert _delete(context, ref="demo/events@1.0.0", force=True) == [ids[0]]
+    assert snapshot(Dataset.get(ids[1]).get_local_copy()) == {
+        "f0.txt": b"file 0",
+        "f1.txt": b"file 1",
+    }
+    with pytest.raises(VersionDeleted, match="was deleted"):
+        _delete(context, ref=ids[0])  # deleted already (a retry after success)
+    with pytest.raises(VersionNotFound, match="No finalized version"):
+        _delete(context, ref="0" * 32)
+
+
+def test_delete_an_entire_dataset_needs_force(context, tmp_path):
+    ids = _chain(tmp_path, 2)
+    _chain(tmp_path, 1, name="other")
+    whole = {"project": "demo", "name": "events", "entire_dataset": True}
+    with pytest.raises(ProtectedVersion, match="needs force=True"):
+        _delete(context, **whole)
+    assert _delete(context, force=True, **whole) == ids[::-1]  # newest first
+    assert _versions() == [] and _versions("other") == ["1.0.0"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {},
+        {"ref": "  "},
+        # Never "latest" by default: an empty rendered ref with a dataset deletes nothing.
+        {"ref": "", "project": "demo", "name": "events"},
+        {"ref": "demo/events@1.0.0", "entire_dataset": True, "force": True},
+        {"project": "demo", "entire_dataset": True, "force": True},
+    ],
+)
+def test_delete_refuses_unclear_arguments_and_deletes_nothing(context, tmp_path, arguments):
+    _chain(tmp_path, 2)
+    with pytest.raises(ConfigError, match=r"ref=|entire_dataset=True"):
+        _delete(context, **arguments)
+    assert _versions() == ["1.0.0", "1.0.1"]
+
+
+_PRUNE_DAG = """
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from airflow_provider.operators import DeleteDatasetOperator, PruneDatasetOperator
+
+with DAG(
+    dag_id="dsops_prune_and_delete",
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    params={"keep": 2, "within": ""},
+):
+    dry = PruneDatasetOperator(
+        task_id="dry", project="demo", name="events", keep_last=4, dry_run=True
+    )
+    delete = DeleteDatasetOperator(
+        task_id="delete", ref="{{ ti.xcom_pull(task_ids='dry')[0] }}", force=True
+    )
+    prune = PruneDatasetOperator(
+        task_id="prune",
+        project="demo",
+        name="events",
+        keep_last="{{ params.keep }}",
+        keep_within="{{ params.within }}",
+    )
+    dry >> delete >> prune
+"""
+
+
+def test_prune_and_delete_in_a_dag_run_with_templates_and_xcom(airflow_home, tmp_path):
+    """One real ``dag.test()`` run: templated policy, a dry run's XCom feeding a delete."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    from airflow_provider.testing import dag_test
+    from tests.airflow.test_example_dags import task_states, xcom
+
+    ids = _chain(tmp_path, 5)
+    # A DAG outside the DAGs folder: serialized here, as the dag processor would.
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "dsops_prune_and_delete.py").write_text(_PRUNE_DAG)
+    bag = DagBag(dag_folder=str(dags))
+    assert not bag.import_errors, bag.import_errors
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(bag, "dags-folder", None)
+    run = dag_test(bag.dags["dsops_prune_and_delete"])
+    assert str(run.state) == "success", task_states(run)
+    assert xcom(run, "dry") == [ids[0]]
+    assert xcom(run, "delete") == [ids[0]]
+    assert xcom(run, "prune") == ids[1:3]
+    assert xcom(run, "prune", "deleted_refs") == ["demo/events@1.0.1", "demo/events@1.0.2"]
+    assert _versions() == ["1.0.3", "1.0.4"]
+    assert len(Dataset.get("demo/events@latest").list_files()) == 5

@@ -58,6 +58,31 @@ def test_ingestion_then_training_on_the_pinned_new_version(
     assert result["rows"] == 60 and set(result["mean_by_sensor"]) == {f"s{i}" for i in range(5)}
 
 
+def test_ingestion_prunes_to_its_retention_policy_after_each_new_version(
+    examples: dict[str, Any], tmp_path: Path
+) -> None:
+    ingest = examples["ingest_flow"].scheduled_ingestion
+    policy = {"project": "ex-prune", "keep_last": 2, "keep_within": None}
+    drops = []
+    for seed in range(3):
+        drops.append(tmp_path / f"drop-{seed}")
+        examples["demo_data"].write_readings(drops[-1], seed=seed)
+        ingest(str(drops[-1]), **policy)
+    kept = Dataset.list(project="ex-prune")
+    assert [v["version"] for v in kept] == ["1.0.1", "1.0.2"]
+    latest = Dataset.get("ex-prune/sensor-readings@prod")
+    assert latest.id == kept[-1]["id"]
+    fetched = snapshot(latest.get_local_copy())
+    day = next(iter(fetched)).split("/")[0]
+    assert fetched == {
+        f"{day}/{p.name}": p.read_bytes() for drop in drops for p in sorted(drop.iterdir())
+    }
+    # The default policy (newest 7, last 30 days) keeps every recent version.
+    examples["demo_data"].write_readings(drops[0], seed=9)
+    ingest(str(drops[0]), project="ex-prune")
+    assert len(Dataset.list(project="ex-prune")) == 3
+
+
 def test_the_training_trigger_matches_the_event_a_finalize_emits(
     examples: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -17,9 +17,11 @@ from dsops.errors import (
     ConfigError,
     ObjectNotFound,
     PreconditionFailed,
+    ProtectedVersion,
     StoreError,
     StoreUnavailable,
     TargetExists,
+    VersionDeleted,
     VersionNotFound,
 )
 from prefect_tasks import (
@@ -28,8 +30,10 @@ from prefect_tasks import (
     create_dataset,
     dataset_asset_key,
     dataset_resource_id,
+    delete_dataset,
     fetch_dataset,
     finalize_dataset,
+    prune_dataset,
     remove_files,
     resolve_version,
     sync_folder,
@@ -408,3 +412,50 @@ def test_only_errors_another_attempt_can_fix_are_retried(
     error: BaseException, retried: bool
 ) -> None:
     assert is_transient(error) is retried
+
+
+def test_prune_and_delete_tasks_return_what_they_deleted(project: str, tmp_path: Path) -> None:
+    ids = []
+    for n in range(4):
+        ds = Dataset.create(project, "logs", parents=["latest"])
+        ds.add_files(write_tree(tmp_path / f"d{n}", {f"f{n}.txt": f"file {n}"}))
+        ids.append(ds.finalize())
+
+    @flow
+    def retention() -> list[list[str]]:
+        dry = prune_dataset(project, "logs", keep_last=3, keep_within="30d", dry_run=True)
+        recent = prune_dataset(project, "logs", keep_last=1, keep_within="30d")
+        pruned = prune_dataset(project, "logs", keep_last=2)
+        deleted = delete_dataset(ids[3])
+        return [[v["id"] for v in r] for r in (dry, recent, pruned, deleted)]
+
+    dry, recent, pruned, deleted = retention()
+    assert dry == [] and recent == []  # all four finalized within 30 days
+    assert pruned == ids[:2] and deleted == [ids[3]]
+    assert [v["id"] for v in Dataset.list(project=project)] == [ids[2]]
+    assert Dataset.get(f"{project}/logs@latest").id == ids[2]
+    with pytest.raises(VersionDeleted):
+        Dataset.get(ids[0])
+    assert snapshot(Dataset.get(ids[2]).get_local_copy()) == {
+        f"f{n}.txt": f"file {n}".encode() for n in range(3)
+    }
+
+
+def test_prune_and_delete_refuse_bad_input_at_once_and_delete_nothing(project: str) -> None:
+    parent = Dataset.create(project, "logs").finalize()
+    Dataset.create(project, "logs", parents=["latest"]).finalize()
+
+    @flow
+    def bad() -> list[tuple[bool, object]]:
+        states = [
+            prune_dataset(project, "logs", return_state=True),
+            delete_dataset(parent, return_state=True),
+            delete_dataset("", project=project, name="logs", return_state=True),
+        ]
+        return [(s.is_failed(), s.result(raise_on_failure=False)) for s in states]
+
+    (f1, neither), (f2, protected), (f3, empty) = bad()
+    assert f1 and isinstance(neither, ConfigError) and "keep_last" in str(neither)
+    assert f2 and isinstance(protected, ProtectedVersion)
+    assert f3 and isinstance(empty, ConfigError) and "needs ref=" in str(empty)
+    assert len(Dataset.list(project=project)) == 2

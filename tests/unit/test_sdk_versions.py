@@ -17,6 +17,7 @@ from dsops.errors import (
     NotFinalized,
     SourceNotFound,
     VersionConflict,
+    VersionDeleted,
     VersionImmutable,
     VersionNotFound,
 )
@@ -273,3 +274,15 @@ def test_finalize_skip_if_unchanged_has_one_meaning_for_zero_one_and_many_parent
     assert merge.finalize(skip_if_unchanged=True) == merge.id  # a merge is new content
     assert merge.list_files() == ["a.txt", "b.txt"]
     assert same.finalize() == same.id  # without the flag an unchanged draft still commits
+
+
+def test_a_deleted_version_does_not_reopen_as_the_draft_it_was_finalized_from(
+    store: Store,
+) -> None:
+    first = Dataset.create("demo", "gone", store=store).finalize()
+    second = Dataset.create("demo", "gone", parents=["latest"], store=store).finalize()
+    Dataset.delete(first, force=True, store=store)
+    for ref in (first, "demo/gone@1.0.0"):
+        with pytest.raises(VersionDeleted, match="was deleted"):
+            Dataset.get(ref, store=store)
+    assert Dataset.get("demo/gone@latest", store=store).id == second
