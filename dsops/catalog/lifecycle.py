@@ -315,21 +315,17 @@ def rename_dataset(
     store = catalog.store
     if (project, name) == (new_project, new_name):
         raise ConfigError(f"{project}/{name} already has that name: nothing to rename.")
-    existing = catalog.rename_marker(project, name, fresh=True)
-    if existing is not None:
-        if (existing.project, existing.name) == (new_project, new_name):
-            complete_rename(catalog, project, name, existing)  # a retry: finish it
-            return existing
-        raise DatasetRenamed(
-            f"Dataset {project}/{name} was already renamed to {existing.project}/"
-            f"{existing.name}: rename that one.",
-            new_project=existing.project,
-            new_name=existing.name,
-        )
+    done = _renamed_already(catalog, project, name, new_project, new_name)
+    if done is not None:
+        return done
     labels = {
         label: _owner(catalog, project, name, label) for label in catalog.labels(project, name)
     }
     if not labels:
+        # A concurrent rename may have moved every label away since the check above.
+        done = _renamed_already(catalog, project, name, new_project, new_name)
+        if done is not None:
+            return done
         raise DatasetNotFound(
             f"Dataset {project}/{name} does not exist in store {store.url}: nothing to rename.",
             project=project,
@@ -371,6 +367,24 @@ def rename_dataset(
     catalog.rename_marker(project, name, fresh=True)  # this process sees it at once
     complete_rename(catalog, project, name, marker)
     return marker
+
+
+def _renamed_already(
+    catalog: Catalog, project: str, name: str, new_project: str, new_name: str
+) -> Rename | None:
+    """The finished rename marker when this is a retry; DatasetRenamed when another won."""
+    existing = catalog.rename_marker(project, name, fresh=True)
+    if existing is None:
+        return None
+    if (existing.project, existing.name) == (new_project, new_name):
+        complete_rename(catalog, project, name, existing)  # a retry: finish it
+        return existing
+    raise DatasetRenamed(
+        f"Dataset {project}/{name} was already renamed to {existing.project}/"
+        f"{existing.name}: rename that one.",
+        new_project=existing.project,
+        new_name=existing.name,
+    )
 
 
 def _owner(catalog: Catalog, project: str, name: str, label: str) -> str:

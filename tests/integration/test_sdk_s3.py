@@ -151,9 +151,10 @@ def test_store_faults_fail_clearly_and_never_half_publish(s3_server: Any, tmp_pa
         if inner.exists(layout.version_key(draft.id)):
             # Once visible, the version is complete: manifest, label and every object.
             assert Dataset.get(draft.id, store=clean).verify(deep=True)
-        # Re-running the same steps without faults completes the same draft.
+        # Re-running the same steps without faults completes the same draft; a draft whose
+        # finalize got as far as the seal takes no more changes, only the finalize again.
         retry = Dataset.get(draft.id, store=clean)
-        if not retry.is_final:
+        if not retry.is_final and not inner.exists(layout.seal_key(draft.id)):
             retry.add_files(tmp_path / "src")
         assert retry.finalize() == draft.id
         assert len(retry.list_files()) == 100 and retry.verify(deep=True)
