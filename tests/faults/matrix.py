@@ -304,6 +304,20 @@ def done_set_metadata(root: Path, ctx: Context) -> None:
     _expect(list(got["n"]) == list(range(50)), "set_metadata: wrong value")
 
 
+def run_squash(root: Path, ctx: Context) -> None:
+    from dsops import Dataset
+
+    Dataset.squash("flat", ctx["ids"], project="team", store=_store(root))
+
+
+def done_squash(root: Path, ctx: Context) -> None:
+    from dsops import Dataset
+
+    flat = Dataset.get("team/flat@latest", store=_store(root))
+    _expect(list(flat.record.squashed_from) == ctx["ids"], "squash: wrong squashed_from")
+    _expect(_files_of(flat) == _files_of(_version(root, ctx, 2)), "squash: files differ")
+
+
 def run_fetch(root: Path, ctx: Context) -> None:
     _version(root, ctx, 2).get_local_copy()
 
@@ -333,6 +347,7 @@ VERBS = {
     "rename": Verb(_base, run_rename, done_rename),
     "move": Verb(_base, run_move, done_move),
     "set_metadata": Verb(_base, run_set_metadata, done_set_metadata),
+    "squash": Verb(_base, run_squash, done_squash),
     "fetch": Verb(_base, run_fetch, done_fetch, by_time=True),
 }
 
@@ -374,7 +389,7 @@ def check_invariants(root: Path, ctx: Context, before: dict[str, dict[str, str]]
         _expect(_hashes(Path(ds.get_local_copy())) == files, f"{row['ref']}: view differs")
     shutil.rmtree(scratch, ignore_errors=True)
     datasets = {(v["project"], v["name"]) for v in listed}
-    datasets |= {tuple(n) for n in ctx["names"]}
+    datasets |= {tuple(n) for n in ctx["names"]} | {("team", "flat")}
     datasets |= {(p, "daily") for p in ("team", "archive/old")} | {("team", "weekly")}
     for project, name in sorted(datasets):
         refs = [*store.catalog.labels(project, name), *store.catalog.aliases(project, name)]
