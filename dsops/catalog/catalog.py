@@ -16,6 +16,7 @@ from dsops.catalog import semver
 from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
+    check_project_name,
     is_version_id,
     now_iso,
     read_many,
@@ -23,6 +24,7 @@ from dsops.catalog.records import (
 from dsops.catalog.refs import LATEST, DatasetRef, check_alias
 from dsops.catalog.state import VersionState, effective, read_state, states
 from dsops.errors import (
+    ConfigError,
     CorruptRecord,
     DatasetNotFound,
     DatasetRenamed,
@@ -99,11 +101,15 @@ class Rename:
             if not isinstance(value, str):
                 raise _corrupt(store, key, f"no string {field_name!r}")
             fields[field_name] = value
+        try:  # a hostile marker must not send readers to a key outside the layout
+            check_project_name(fields["project"], fields["name"])
+        except ConfigError as exc:
+            raise _corrupt(store, key, f"it names an invalid dataset ({exc})") from None
         maps = {}
-        for field_name in ("labels", "aliases"):
+        for field_name, key_ok in (("labels", semver.is_semver), ("aliases", _is_alias)):
             value = data.get(field_name, {})
             ok = isinstance(value, dict) and all(
-                isinstance(k, str) and isinstance(v, str) and is_version_id(v)
+                isinstance(k, str) and key_ok(k) and isinstance(v, str) and is_version_id(v)
                 for k, v in value.items()
             )
             if not ok:
@@ -119,6 +125,14 @@ class Rename:
             "labels": self.labels,
             "aliases": self.aliases,
         }
+
+
+def _is_alias(text: str) -> bool:
+    try:
+        check_alias(text)
+    except ConfigError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

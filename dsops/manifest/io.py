@@ -55,9 +55,15 @@ def _from_parquet(
         metadata = json.loads(raw)
     except ValueError as exc:
         raise ManifestError(f"{what} has unreadable lineage metadata.", what=what) from exc
+    if not isinstance(metadata, dict):
+        raise ManifestError(f"{what} has lineage metadata that is not an object.", what=what)
+    table = table.select(schema.names)
+    nulls = [name for name in schema.names if table.column(name).null_count]
+    if nulls:
+        raise ManifestError(f"{what} has empty (null) values in columns {nulls}.", what=what)
     try:
-        table = table.select(schema.names).cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        table = table.cast(schema)
+    except (pa.ArrowException, ValueError) as exc:
         raise ManifestError(f"{what} has columns of the wrong type: {exc}.", what=what) from exc
     validate(table, what)
     return table, metadata
