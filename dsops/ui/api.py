@@ -15,11 +15,19 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 import dsops
+from dsops.catalog.state import check_metadata_name
 from dsops.dataset import Dataset
-from dsops.errors import ConfigError, DatasetNotFound, VersionNotFound
+from dsops.errors import (
+    ConfigError,
+    DatasetNotFound,
+    MetadataNotFound,
+    VersionDeleted,
+    VersionNotFound,
+)
 from dsops.manifest import ManifestDiff
 from dsops.paths import normalize_dataset_path
 from dsops.ui import files, models, previews, summaries, zipstream
+from dsops.ui import metadata as meta
 from dsops.ui.context import UIContext
 from dsops.ui.graph import place_nodes
 from dsops.ui.security import redact
@@ -32,9 +40,12 @@ class UnsupportedPreview(ConfigError):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": models.Error, "description": "No such version, dataset or file."}
+    404: {"model": models.Error, "description": "No such version, dataset or file."},
+    410: {"model": models.Gone, "description": "The version was deleted."},
 }
 MAX_LIMIT = 1000
+# How many deleted ancestors a dataset's graph follows back through (each one read once).
+MAX_DELETED_NODES = 100
 
 VersionId = Annotated[str, "version id"]
 FilePath = Annotated[str, Query(description="The file's path inside the version.")]
@@ -75,21 +86,73 @@ def dataset_detail(request: Request, project: str, name: str) -> dict[str, Any]:
         raise DatasetNotFound(
             f"No dataset {project}/{name} in this store.", project=project, name=name
         )
-    graph = {v["id"]: v["parents"] for v in versions}
+    graph = {v["id"]: list(v["parents"]) for v in versions}
+    _add_deleted_ancestors(ctx, graph, project, name)
     aliases = {a: v["id"] for v in versions for a in v["aliases"]}
     return {
         "project": project,
         "name": name,
         "aliases": dict(sorted(aliases.items())),
         "versions": versions,
-        "graph": place_nodes(graph, _records(ctx, graph)),
+        "graph": _place(ctx, graph),
         "growth": summaries.growth(versions),
     }
 
 
-def _records(ctx: UIContext, graph: dict[str, list[str]]) -> dict[str, Any]:
+def _add_deleted_ancestors(
+    ctx: UIContext, graph: dict[str, list[str]], project: str, name: str
+) -> None:
+    """Put this dataset's deleted ancestors of its live versions into ``graph``, with
+    their parents from their tombstones, so the lineage runs through them."""
+    deleted = ctx.deleted_ids()
+    frontier = [p for parents in graph.values() for p in parents if p in deleted]
+    added = 0
+    while frontier and added < MAX_DELETED_NODES:
+        node = frontier.pop(0)
+        if node in graph:
+            continue
+        found = ctx.deletion(node)
+        if found is None or (found.record.project, found.record.name) != (project, name):
+            continue  # another dataset's: drawn as a boundary node, marked deleted
+        graph[node] = list(found.record.parents)
+        added += 1
+        frontier.extend(p for p in found.record.parents if p in deleted and p not in graph)
+
+
+def _place(
+    ctx: UIContext, graph: dict[str, list[str]], current: str | None = None
+) -> dict[str, Any]:
+    """Lay out ``graph`` with every node's record: a live one's, or a deleted one's
+    from its tombstone (flagged deleted, with its deletion time)."""
     ids = set(graph) | {p for parents in graph.values() for p in parents}
-    return {i: r for i in ids if (r := ctx.find_record(i)) is not None}
+    deleted_ids = ctx.deleted_ids()
+    records: dict[str, Any] = {}
+    deleted: dict[str, str] = {}
+    for i in ids:
+        found = ctx.deletion(i) if i in deleted_ids else None
+        if found is not None:
+            records[i], deleted[i] = found.record, found.deleted_at
+        elif (record := ctx.find_record(i)) is not None:
+            records[i] = record
+    return place_nodes(graph, records, current=current, deleted=deleted)
+
+
+def _brief(ctx: UIContext, version_id: str) -> dict[str, Any]:
+    """id, version and ref of a live or deleted version (only the id if unknown)."""
+    found = ctx.deletion(version_id) if version_id in ctx.deleted_ids() else None
+    if found is not None:
+        record = found.record
+        return {
+            "id": version_id,
+            "version": record.version,
+            "ref": record.ref,
+            "deleted": True,
+            "deleted_at": found.deleted_at,
+        }
+    live = ctx.find_record(version_id)
+    if live is None:
+        return {"id": version_id}
+    return {"id": version_id, "version": live.version, "ref": live.ref}
 
 
 @router.get("/resolve", response_model=models.VersionBrief, responses=_ERRORS)
@@ -99,7 +162,11 @@ def resolve(
 ) -> dict[str, Any]:
     """The version a reference names."""
     ctx = _ctx(request)
-    record = ctx.record(Dataset.get(ref, store=ctx.store).id)
+    try:
+        found = Dataset.get(ref, store=ctx.store).id
+    except VersionDeleted as exc:
+        raise ctx.gone(str(exc.context.get("version_id", ""))) from None
+    record = ctx.record(found)
     return {"id": record.id, "version": record.version, "ref": record.ref}
 
 
@@ -115,12 +182,7 @@ def version_detail(request: Request, version_id: VersionId) -> dict[str, Any]:
     siblings = [
         v for v in ctx.versions() if (v["project"], v["name"]) == (record.project, record.name)
     ]
-    parents = []
-    for parent in record.parents:
-        found = ctx.find_record(parent)
-        parents.append(
-            {"id": parent, "version": found.version, "ref": found.ref} if found else {"id": parent}
-        )
+    parents = [_brief(ctx, parent) for parent in record.parents]
     children = [
         {"id": v["id"], "version": v["version"], "ref": v["ref"]}
         for v in siblings
@@ -134,7 +196,7 @@ def version_graph(request: Request, version_id: VersionId) -> dict[str, Any]:
     """The version's lineage: every ancestor, across datasets, parents → children."""
     ctx = _ctx(request)
     graph = ctx.dataset(version_id).get_dependency_graph()
-    return place_nodes(graph, _records(ctx, graph), current=version_id)
+    return _place(ctx, graph, current=version_id)
 
 
 @router.get("/versions/{version_id}/stats", response_model=models.Stats, responses=_ERRORS)
@@ -347,3 +409,82 @@ def thumbnail(request: Request, version_id: VersionId, path: FilePath) -> Respon
     except (OSError, ValueError) as exc:  # Pillow: unreadable, truncated, too large
         raise UnsupportedPreview(f"Cannot read {path!r} as an image: {exc}") from exc
     return Response(png, media_type="image/png", headers={"cache-control": "max-age=86400"})
+
+
+# --- metadata --------------------------------------------------------------------------
+
+_METADATA_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {"model": models.Error, "description": "Not a valid metadata name."},
+    415: {"model": models.Error, "description": "The value is not what its kind says."},
+}
+
+
+def _entry(ctx: UIContext, version_id: str, name: str) -> tuple[Dataset, Any]:
+    check_metadata_name(name)  # '/', '..', other characters: 400
+    dataset = ctx.dataset(version_id)
+    entries = dataset.metadata_entries()
+    if name not in entries:
+        raise MetadataNotFound(
+            f"Version {version_id} has no metadata {name!r} "
+            f"(it has: {', '.join(entries) or 'none'}).",
+            name=name,
+            version_id=version_id,
+        )
+    return dataset, entries[name]
+
+
+@router.get(
+    "/versions/{version_id}/metadata",
+    response_model=list[models.MetadataItem],
+    responses=_ERRORS,
+)
+def metadata_list(request: Request, version_id: VersionId) -> list[dict[str, Any]]:
+    """The version's named metadata values: name, kind and stored size."""
+    entries = _ctx(request).dataset(version_id).metadata_entries()
+    return [meta.item(name, entry) for name, entry in entries.items()]
+
+
+@router.get(
+    "/versions/{version_id}/metadata/{name:path}/raw",
+    responses={**_METADATA_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+    response_class=Response,
+)
+def metadata_raw(request: Request, version_id: VersionId, name: str) -> Response:
+    """The stored bytes of one value (Parquet, JSON or raw), as an attachment."""
+    dataset, entry = _entry(_ctx(request), version_id, name)
+    data = dataset.get_metadata_bytes(name)
+    return Response(
+        data,
+        media_type=meta.MEDIA_TYPE.get(entry.kind, "application/octet-stream"),
+        headers=_attachment(name + meta.FILE_SUFFIX.get(entry.kind, "")),
+    )
+
+
+@router.get(
+    "/versions/{version_id}/metadata/{name:path}",
+    response_model=models.MetadataView,
+    responses=_METADATA_ERRORS,
+)
+def metadata_view(
+    request: Request,
+    version_id: VersionId,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=meta.MAX_ROWS, description="Table rows.")] = (
+        meta.DEFAULT_ROWS
+    ),
+) -> dict[str, Any]:
+    """One value for the page: a table's first ``limit`` rows and its row count, a
+    JSON value, or (bytes) only its size and the download URL."""
+    ctx = _ctx(request)
+    dataset, entry = _entry(ctx, version_id, name)
+    try:
+        shown: dict[str, Any] = ctx.derive(
+            ("metadata", entry.hash, entry.kind, limit),
+            lambda: meta.view(entry, dataset.get_metadata_bytes(name), limit),
+        )
+    except meta.UnreadableMetadata as exc:
+        raise UnsupportedPreview(f"Metadata {name!r} cannot be shown: {exc}.") from exc
+    root = request.scope.get("root_path", "").rstrip("/")
+    download = f"{root}/api/versions/{version_id}/metadata/{quote(name)}/raw"
+    return {**meta.item(name, entry), "download": download, **shown}
