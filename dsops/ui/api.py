@@ -353,6 +353,14 @@ def version_diff(
         result: ManifestDiff = ctx.derive(key, lambda: dataset.diff(other))
     else:
         base_ids = list(dataset.parents)
+        gone = [p for p in base_ids if p in ctx.deleted_ids()]
+        if gone:  # its manifest is not kept for this: gc removes it
+            parent = ctx.gone(gone[0])
+            raise VersionDeleted(
+                f"Cannot compare {version_id} with its parents: {parent} Compare it with "
+                "another version (against=).",
+                **parent.context,
+            )
         result = ctx.derive(("diff", version_id, None), dataset.changes)
     table = getattr(result, kind)
     page = table.slice(offset, limit)

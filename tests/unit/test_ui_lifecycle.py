@@ -269,3 +269,16 @@ def test_an_external_file_is_listed_with_its_source_url(client: TestClient, life
     assert links["ext/remote.txt"] == life.link and links["d.txt"] == ""
     fetched = client.get(f"/api/versions/{life.ids['v3']}/file", params={"path": "ext/remote.txt"})
     assert fetched.content == b"kept at its source"
+
+
+def test_a_diff_against_a_deleted_parent_is_410_and_another_version_still_compares(
+    client: TestClient, life: Life
+) -> None:
+    v1, v2, v3 = life.ids["v1"], life.ids["v2"], life.ids["v3"]
+    refused = client.get(f"/api/versions/{v3}/diff")
+    assert refused.status_code == 410
+    body = refused.json()
+    assert body["id"] == v2 and body["detail"].startswith(f"Cannot compare {v3} with its parents")
+    compared = client.get(f"/api/versions/{v3}/diff", params={"against": v1}).json()
+    assert [(b["id"], b["ref"]) for b in compared["base"]] == [(v1, "life/daily@1.0.0")]
+    assert compared["counts"]["added"] == 3  # c.txt (from the deleted 1.0.1), d.txt, the link
