@@ -282,3 +282,14 @@ def test_a_diff_against_a_deleted_parent_is_410_and_another_version_still_compar
     compared = client.get(f"/api/versions/{v3}/diff", params={"against": v1}).json()
     assert [(b["id"], b["ref"]) for b in compared["base"]] == [(v1, "life/daily@1.0.0")]
     assert compared["counts"]["added"] == 3  # c.txt (from the deleted 1.0.1), d.txt, the link
+
+
+def test_stored_strings_reach_the_browser_only_as_json_data(client: TestClient, life: Life) -> None:
+    page = client.get(f"/versions/{life.ids['v3']}")
+    assert page.status_code == 200
+    assert "onerror" not in page.text and "alert" not in page.text  # the shell holds no data
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for route in ("", "/metadata/labels", "/metadata/stats"):
+        response = client.get(f"/api/versions/{life.ids['v3']}{route}")
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["x-content-type-options"] == "nosniff"
