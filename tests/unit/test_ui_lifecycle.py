@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -293,3 +294,32 @@ def test_stored_strings_reach_the_browser_only_as_json_data(client: TestClient, 
         response = client.get(f"/api/versions/{life.ids['v3']}{route}")
         assert response.headers["content-type"] == "application/json"
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_pruned_chain_is_drawn_whole_and_a_deleted_parent_elsewhere_is_a_boundary(
+    tmp_path: Path,
+) -> None:
+    store = Store(str(tmp_path / "s"), cache_dir=tmp_path / "c")
+    chain: list[str] = []
+    for _ in range(5):
+        step = Dataset.create("p", "daily", parents=chain[-1:], store=store)
+        chain.append(step.finalize())
+    source = Dataset.create("other", "src", store=store)
+    source.finalize()
+    derived = Dataset.create("p", "derived", parents=[source.id], store=store)
+    derived.finalize()
+    Dataset.prune(project="p", name="daily", keep_last=1, store=store)
+    Dataset.delete(source.id, force=True, store=store)
+    client = TestClient(create_app(store))
+
+    graph = client.get("/api/datasets/p/daily").json()["graph"]
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    assert set(nodes) == set(chain)
+    assert [nodes[i]["deleted"] for i in chain] == [True, True, True, True, False]
+    assert [nodes[i]["label"] for i in chain] == ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4"]
+    assert [nodes[i]["column"] for i in chain] == [0, 1, 2, 3, 4]
+    assert {(e["source"], e["target"]) for e in graph["edges"]} == set(pairwise(chain))
+
+    other = client.get("/api/datasets/p/derived").json()["graph"]
+    boundary = next(n for n in other["nodes"] if n["id"] == source.id)
+    assert boundary["external"] and boundary["deleted"] and boundary["ref"] == "other/src@1.0.0"
