@@ -26,10 +26,9 @@ from dsops.errors import (
 )
 from dsops.manifest import ManifestDiff
 from dsops.paths import normalize_dataset_path
-from dsops.ui import files, models, previews, summaries, zipstream
+from dsops.ui import files, lineage, models, previews, summaries, zipstream
 from dsops.ui import metadata as meta
 from dsops.ui.context import UIContext
-from dsops.ui.graph import place_nodes
 from dsops.ui.security import redact
 
 router = APIRouter(prefix="/api")
@@ -44,8 +43,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     410: {"model": models.Gone, "description": "The version was deleted."},
 }
 MAX_LIMIT = 1000
-# How many deleted ancestors a dataset's graph follows back through (each one read once).
-MAX_DELETED_NODES = 100
 
 VersionId = Annotated[str, "version id"]
 FilePath = Annotated[str, Query(description="The file's path inside the version.")]
@@ -87,72 +84,16 @@ def dataset_detail(request: Request, project: str, name: str) -> dict[str, Any]:
             f"No dataset {project}/{name} in this store.", project=project, name=name
         )
     graph = {v["id"]: list(v["parents"]) for v in versions}
-    _add_deleted_ancestors(ctx, graph, project, name)
+    lineage.add_deleted_ancestors(ctx, graph, project, name)
     aliases = {a: v["id"] for v in versions for a in v["aliases"]}
     return {
         "project": project,
         "name": name,
         "aliases": dict(sorted(aliases.items())),
         "versions": versions,
-        "graph": _place(ctx, graph),
+        "graph": lineage.place(ctx, graph),
         "growth": summaries.growth(versions),
     }
-
-
-def _add_deleted_ancestors(
-    ctx: UIContext, graph: dict[str, list[str]], project: str, name: str
-) -> None:
-    """Put this dataset's deleted ancestors of its live versions into ``graph``, with
-    their parents from their tombstones, so the lineage runs through them."""
-    deleted = ctx.deleted_ids()
-    frontier = [p for parents in graph.values() for p in parents if p in deleted]
-    added = 0
-    while frontier and added < MAX_DELETED_NODES:
-        node = frontier.pop(0)
-        if node in graph:
-            continue
-        found = ctx.deletion(node)
-        if found is None or (found.record.project, found.record.name) != (project, name):
-            continue  # another dataset's: drawn as a boundary node, marked deleted
-        graph[node] = list(found.record.parents)
-        added += 1
-        frontier.extend(p for p in found.record.parents if p in deleted and p not in graph)
-
-
-def _place(
-    ctx: UIContext, graph: dict[str, list[str]], current: str | None = None
-) -> dict[str, Any]:
-    """Lay out ``graph`` with every node's record: a live one's, or a deleted one's
-    from its tombstone (flagged deleted, with its deletion time)."""
-    ids = set(graph) | {p for parents in graph.values() for p in parents}
-    deleted_ids = ctx.deleted_ids()
-    records: dict[str, Any] = {}
-    deleted: dict[str, str] = {}
-    for i in ids:
-        found = ctx.deletion(i) if i in deleted_ids else None
-        if found is not None:
-            records[i], deleted[i] = found.record, found.deleted_at
-        elif (record := ctx.find_record(i)) is not None:
-            records[i] = record
-    return place_nodes(graph, records, current=current, deleted=deleted)
-
-
-def _brief(ctx: UIContext, version_id: str) -> dict[str, Any]:
-    """id, version and ref of a live or deleted version (only the id if unknown)."""
-    found = ctx.deletion(version_id) if version_id in ctx.deleted_ids() else None
-    if found is not None:
-        record = found.record
-        return {
-            "id": version_id,
-            "version": record.version,
-            "ref": record.ref,
-            "deleted": True,
-            "deleted_at": found.deleted_at,
-        }
-    live = ctx.find_record(version_id)
-    if live is None:
-        return {"id": version_id}
-    return {"id": version_id, "version": live.version, "ref": live.ref}
 
 
 @router.get("/resolve", response_model=models.VersionBrief, responses=_ERRORS)
@@ -162,12 +103,16 @@ def resolve(
 ) -> dict[str, Any]:
     """The version a reference names."""
     ctx = _ctx(request)
+    record = ctx.record(_resolve(ctx, ref))
+    return {"id": record.id, "version": record.version, "ref": record.ref}
+
+
+def _resolve(ctx: UIContext, ref: str) -> str:
+    """The id ``ref`` names; a deleted version's raises :meth:`UIContext.gone` (410)."""
     try:
-        found = Dataset.get(ref, store=ctx.store).id
+        return Dataset.get(ref, store=ctx.store).id
     except VersionDeleted as exc:
         raise ctx.gone(str(exc.context.get("version_id", ""))) from None
-    record = ctx.record(found)
-    return {"id": record.id, "version": record.version, "ref": record.ref}
 
 
 # --- one version -----------------------------------------------------------------------
@@ -182,7 +127,7 @@ def version_detail(request: Request, version_id: VersionId) -> dict[str, Any]:
     siblings = [
         v for v in ctx.versions() if (v["project"], v["name"]) == (record.project, record.name)
     ]
-    parents = [_brief(ctx, parent) for parent in record.parents]
+    parents = [lineage.brief(ctx, parent) for parent in record.parents]
     children = [
         {"id": v["id"], "version": v["version"], "ref": v["ref"]}
         for v in siblings
@@ -196,7 +141,7 @@ def version_graph(request: Request, version_id: VersionId) -> dict[str, Any]:
     """The version's lineage: every ancestor, across datasets, parents → children."""
     ctx = _ctx(request)
     graph = ctx.dataset(version_id).get_dependency_graph()
-    return _place(ctx, graph, current=version_id)
+    return lineage.place(ctx, graph, current=version_id)
 
 
 @router.get("/versions/{version_id}/stats", response_model=models.Stats, responses=_ERRORS)
@@ -347,7 +292,7 @@ def version_diff(
     ctx = _ctx(request)
     dataset = ctx.dataset(version_id)
     if against.strip():
-        other = ctx.dataset(Dataset.get(against.strip(), store=ctx.store).id)
+        other = ctx.dataset(_resolve(ctx, against.strip()))
         base_ids = [other.id]
         key = ("diff", version_id, other.id)
         result: ManifestDiff = ctx.derive(key, lambda: dataset.diff(other))

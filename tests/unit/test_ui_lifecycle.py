@@ -323,3 +323,11 @@ def test_a_pruned_chain_is_drawn_whole_and_a_deleted_parent_elsewhere_is_a_bound
     other = client.get("/api/datasets/p/derived").json()["graph"]
     boundary = next(n for n in other["nodes"] if n["id"] == source.id)
     assert boundary["external"] and boundary["deleted"] and boundary["ref"] == "other/src@1.0.0"
+
+
+def test_a_diff_against_a_deleted_version_is_410_naming_it(client: TestClient, life: Life) -> None:
+    response = client.get(
+        f"/api/versions/{life.ids['v3']}/diff", params={"against": "life/daily@1.0.1"}
+    )
+    assert response.status_code == 410
+    assert response.json()["id"] == life.ids["v2"] and response.json()["deleted_at"]
