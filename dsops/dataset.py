@@ -33,7 +33,13 @@ from dsops.catalog import lifecycle as _lifecycle
 from dsops.catalog import metadata as _metadata
 from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
-from dsops.catalog.state import VersionState, check_tags, effective, update_state
+from dsops.catalog.state import (
+    MetadataEntry,
+    VersionState,
+    check_tags,
+    effective,
+    update_state,
+)
 from dsops.drafts import ChangeSummary
 from dsops.errors import (
     ConfigError,
@@ -677,6 +683,17 @@ class Dataset:
         """Names of this version's metadata, sorted."""
         self._state = None
         return sorted(self._current_state().metadata)
+
+    def metadata_entries(self) -> dict[str, MetadataEntry]:
+        """name → entry (``kind``: parquet, json or bytes; ``size``; ``hash``;
+        ``set_at``) of this version's metadata, sorted by name, read afresh."""
+        self._state = None
+        return dict(sorted(self._current_state().metadata.items()))
+
+    def get_metadata_bytes(self, name: str = "metadata") -> bytes:
+        """The stored bytes of metadata ``name`` (Parquet, UTF-8 JSON, or the bytes as
+        given), hash-checked: what a download offers without decoding it."""
+        return _metadata.read_metadata(self._store.backend, self.id, name)[1]
 
     def remove_metadata(self, name: str) -> bool:
         """Forget metadata ``name``; True if it existed."""

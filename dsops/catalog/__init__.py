@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsops.catalog.catalog import AliasMove, Catalog, version_id_in
+from dsops.catalog.catalog import AliasMove, Catalog, Deletion, version_id_in
 from dsops.catalog.records import (
     DraftRecord,
     VersionRecord,
@@ -30,6 +30,7 @@ __all__ = [
     "AliasMove",
     "Catalog",
     "DatasetRef",
+    "Deletion",
     "DraftRecord",
     "VersionRecord",
     "check_alias",

@@ -136,6 +136,42 @@ def _is_alias(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Deletion:
+    """``deleted/<id>.json``: the record of a deleted version and how it was deleted."""
+
+    record: VersionRecord
+    deleted_at: str
+    forced: bool = False
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, store: ObjectStore, key: str, version_id: str, data: Any) -> Deletion:
+        record = data.get("record") if isinstance(data, dict) else None
+        try:
+            parsed = VersionRecord.from_dict(record if isinstance(record, dict) else {})
+        except ManifestError as exc:
+            raise _corrupt(store, key, str(exc).rstrip(".")) from exc
+        if parsed.id != version_id:
+            raise _corrupt(store, key, f"it names version {parsed.id!r}")
+        fields = data if isinstance(data, dict) else {}
+        deleted_at, reason = fields.get("deleted_at", ""), fields.get("reason", "")
+        return cls(
+            record=parsed,
+            deleted_at=deleted_at if isinstance(deleted_at, str) else "",
+            forced=fields.get("forced") is True,
+            reason=reason if isinstance(reason, str) else "",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record.to_dict(),
+            "deleted_at": self.deleted_at,
+            "forced": self.forced,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class AliasMove:
     """Outcome of :meth:`Catalog.set_alias`."""
 
@@ -150,6 +186,8 @@ class Catalog:
         self.store = store
         # Version records are immutable once written: read each at most once.
         self._records: dict[str, VersionRecord] = {}
+        # Tombstones are create-only too.
+        self._deletions: dict[str, Deletion] = {}
         # Rename markers are create-only: one found is kept; an absence is re-checked.
         self._renames: dict[tuple[str, str], Rename] = {}
         self._no_rename: dict[tuple[str, str], float] = {}
@@ -197,19 +235,23 @@ class Catalog:
 
     def tombstone(self, version_id: str) -> VersionRecord | None:
         """The record a delete kept in ``deleted/<id>.json`` (None: not deleted)."""
+        found = self.deletion(version_id)
+        return found.record if found is not None else None
+
+    def deletion(self, version_id: str) -> Deletion | None:
+        """The whole tombstone of a deleted version: its record, when and how it was
+        deleted (None: not deleted). Tombstones are create-only: one found is kept."""
+        cached = self._deletions.get(version_id)
+        if cached is not None:
+            return replace(cached, record=self.located(cached.record))
         key = layout.tombstone_key(version_id)
         try:
             data = self.store.get_json(key)
         except ObjectNotFound:
             return None
-        record = data.get("record") if isinstance(data, dict) else None
-        try:
-            parsed = VersionRecord.from_dict(record if isinstance(record, dict) else {})
-        except ManifestError as exc:
-            raise _corrupt(self.store, key, str(exc).rstrip(".")) from exc
-        if parsed.id != version_id:
-            raise _corrupt(self.store, key, f"it names version {parsed.id!r}")
-        return self.located(parsed)
+        found = Deletion.parse(self.store, key, version_id, data)
+        self._deletions[version_id] = found
+        return replace(found, record=self.located(found.record))
 
     def deleted_ids(self) -> set[str]:
         """Ids with a tombstone (one LIST of ``deleted/``)."""

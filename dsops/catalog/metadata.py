@@ -89,6 +89,12 @@ def set_metadata(store: ObjectStore, version_id: str, name: str, value: Any) -> 
 
 def get_metadata(store: ObjectStore, version_id: str, name: str) -> Any:
     """The value stored as ``name``, checked against its hash."""
+    entry, data = read_metadata(store, version_id, name)
+    return decode(data, entry.kind)
+
+
+def read_metadata(store: ObjectStore, version_id: str, name: str) -> tuple[MetadataEntry, bytes]:
+    """The entry of ``name`` and its stored bytes (Parquet, JSON or raw), hash-checked."""
     check_metadata_name(name)
     state = read_state(store, version_id)
     entry = state.metadata.get(name)
@@ -106,7 +112,7 @@ def get_metadata(store: ObjectStore, version_id: str, name: str) -> Any:
             "its recorded hash: the stored object is corrupted; set it again.",
             key=entry.object,
         )
-    return decode(data, entry.kind)
+    return entry, data
 
 
 def remove_metadata(store: ObjectStore, version_id: str, name: str) -> bool:

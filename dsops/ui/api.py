@@ -15,13 +15,20 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 import dsops
+from dsops.catalog.state import check_metadata_name
 from dsops.dataset import Dataset
-from dsops.errors import ConfigError, DatasetNotFound, VersionNotFound
+from dsops.errors import (
+    ConfigError,
+    DatasetNotFound,
+    MetadataNotFound,
+    VersionDeleted,
+    VersionNotFound,
+)
 from dsops.manifest import ManifestDiff
 from dsops.paths import normalize_dataset_path
-from dsops.ui import files, models, previews, summaries, zipstream
+from dsops.ui import files, lineage, models, previews, summaries, zipstream
+from dsops.ui import metadata as meta
 from dsops.ui.context import UIContext
-from dsops.ui.graph import place_nodes
 from dsops.ui.security import redact
 
 router = APIRouter(prefix="/api")
@@ -32,7 +39,8 @@ class UnsupportedPreview(ConfigError):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": models.Error, "description": "No such version, dataset or file."}
+    404: {"model": models.Error, "description": "No such version, dataset or file."},
+    410: {"model": models.Gone, "description": "The version was deleted."},
 }
 MAX_LIMIT = 1000
 
@@ -75,21 +83,17 @@ def dataset_detail(request: Request, project: str, name: str) -> dict[str, Any]:
         raise DatasetNotFound(
             f"No dataset {project}/{name} in this store.", project=project, name=name
         )
-    graph = {v["id"]: v["parents"] for v in versions}
+    graph = {v["id"]: list(v["parents"]) for v in versions}
+    lineage.add_deleted_ancestors(ctx, graph, project, name)
     aliases = {a: v["id"] for v in versions for a in v["aliases"]}
     return {
         "project": project,
         "name": name,
         "aliases": dict(sorted(aliases.items())),
         "versions": versions,
-        "graph": place_nodes(graph, _records(ctx, graph)),
+        "graph": lineage.place(ctx, graph),
         "growth": summaries.growth(versions),
     }
-
-
-def _records(ctx: UIContext, graph: dict[str, list[str]]) -> dict[str, Any]:
-    ids = set(graph) | {p for parents in graph.values() for p in parents}
-    return {i: r for i in ids if (r := ctx.find_record(i)) is not None}
 
 
 @router.get("/resolve", response_model=models.VersionBrief, responses=_ERRORS)
@@ -99,8 +103,16 @@ def resolve(
 ) -> dict[str, Any]:
     """The version a reference names."""
     ctx = _ctx(request)
-    record = ctx.record(Dataset.get(ref, store=ctx.store).id)
+    record = ctx.record(_resolve(ctx, ref))
     return {"id": record.id, "version": record.version, "ref": record.ref}
+
+
+def _resolve(ctx: UIContext, ref: str) -> str:
+    """The id ``ref`` names; a deleted version's raises :meth:`UIContext.gone` (410)."""
+    try:
+        return Dataset.get(ref, store=ctx.store).id
+    except VersionDeleted as exc:
+        raise ctx.gone(str(exc.context.get("version_id", ""))) from None
 
 
 # --- one version -----------------------------------------------------------------------
@@ -115,12 +127,7 @@ def version_detail(request: Request, version_id: VersionId) -> dict[str, Any]:
     siblings = [
         v for v in ctx.versions() if (v["project"], v["name"]) == (record.project, record.name)
     ]
-    parents = []
-    for parent in record.parents:
-        found = ctx.find_record(parent)
-        parents.append(
-            {"id": parent, "version": found.version, "ref": found.ref} if found else {"id": parent}
-        )
+    parents = [lineage.brief(ctx, parent) for parent in record.parents]
     children = [
         {"id": v["id"], "version": v["version"], "ref": v["ref"]}
         for v in siblings
@@ -134,7 +141,7 @@ def version_graph(request: Request, version_id: VersionId) -> dict[str, Any]:
     """The version's lineage: every ancestor, across datasets, parents → children."""
     ctx = _ctx(request)
     graph = ctx.dataset(version_id).get_dependency_graph()
-    return place_nodes(graph, _records(ctx, graph), current=version_id)
+    return lineage.place(ctx, graph, current=version_id)
 
 
 @router.get("/versions/{version_id}/stats", response_model=models.Stats, responses=_ERRORS)
@@ -285,12 +292,20 @@ def version_diff(
     ctx = _ctx(request)
     dataset = ctx.dataset(version_id)
     if against.strip():
-        other = ctx.dataset(Dataset.get(against.strip(), store=ctx.store).id)
+        other = ctx.dataset(_resolve(ctx, against.strip()))
         base_ids = [other.id]
         key = ("diff", version_id, other.id)
         result: ManifestDiff = ctx.derive(key, lambda: dataset.diff(other))
     else:
         base_ids = list(dataset.parents)
+        gone = [p for p in base_ids if p in ctx.deleted_ids()]
+        if gone:  # its manifest is not kept for this: gc removes it
+            parent = ctx.gone(gone[0])
+            raise VersionDeleted(
+                f"Cannot compare {version_id} with its parents: {parent} Compare it with "
+                "another version (against=).",
+                **parent.context,
+            )
         result = ctx.derive(("diff", version_id, None), dataset.changes)
     table = getattr(result, kind)
     page = table.slice(offset, limit)
@@ -347,3 +362,82 @@ def thumbnail(request: Request, version_id: VersionId, path: FilePath) -> Respon
     except (OSError, ValueError) as exc:  # Pillow: unreadable, truncated, too large
         raise UnsupportedPreview(f"Cannot read {path!r} as an image: {exc}") from exc
     return Response(png, media_type="image/png", headers={"cache-control": "max-age=86400"})
+
+
+# --- metadata --------------------------------------------------------------------------
+
+_METADATA_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {"model": models.Error, "description": "Not a valid metadata name."},
+    415: {"model": models.Error, "description": "The value is not what its kind says."},
+}
+
+
+def _entry(ctx: UIContext, version_id: str, name: str) -> tuple[Dataset, Any]:
+    check_metadata_name(name)  # '/', '..', other characters: 400
+    dataset = ctx.dataset(version_id)
+    entries = dataset.metadata_entries()
+    if name not in entries:
+        raise MetadataNotFound(
+            f"Version {version_id} has no metadata {name!r} "
+            f"(it has: {', '.join(entries) or 'none'}).",
+            name=name,
+            version_id=version_id,
+        )
+    return dataset, entries[name]
+
+
+@router.get(
+    "/versions/{version_id}/metadata",
+    response_model=list[models.MetadataItem],
+    responses=_ERRORS,
+)
+def metadata_list(request: Request, version_id: VersionId) -> list[dict[str, Any]]:
+    """The version's named metadata values: name, kind and stored size."""
+    entries = _ctx(request).dataset(version_id).metadata_entries()
+    return [meta.item(name, entry) for name, entry in entries.items()]
+
+
+@router.get(
+    "/versions/{version_id}/metadata/{name:path}/raw",
+    responses={**_METADATA_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+    response_class=Response,
+)
+def metadata_raw(request: Request, version_id: VersionId, name: str) -> Response:
+    """The stored bytes of one value (Parquet, JSON or raw), as an attachment."""
+    dataset, entry = _entry(_ctx(request), version_id, name)
+    data = dataset.get_metadata_bytes(name)
+    return Response(
+        data,
+        media_type=meta.MEDIA_TYPE.get(entry.kind, "application/octet-stream"),
+        headers=_attachment(name + meta.FILE_SUFFIX.get(entry.kind, "")),
+    )
+
+
+@router.get(
+    "/versions/{version_id}/metadata/{name:path}",
+    response_model=models.MetadataView,
+    responses=_METADATA_ERRORS,
+)
+def metadata_view(
+    request: Request,
+    version_id: VersionId,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=meta.MAX_ROWS, description="Table rows.")] = (
+        meta.DEFAULT_ROWS
+    ),
+) -> dict[str, Any]:
+    """One value for the page: a table's first ``limit`` rows and its row count, a
+    JSON value, or (bytes) only its size and the download URL."""
+    ctx = _ctx(request)
+    dataset, entry = _entry(ctx, version_id, name)
+    try:
+        shown: dict[str, Any] = ctx.derive(
+            ("metadata", entry.hash, entry.kind, limit),
+            lambda: meta.view(entry, dataset.get_metadata_bytes(name), limit),
+        )
+    except meta.UnreadableMetadata as exc:
+        raise UnsupportedPreview(f"Metadata {name!r} cannot be shown: {exc}.") from exc
+    root = request.scope.get("root_path", "").rstrip("/")
+    download = f"{root}/api/versions/{version_id}/metadata/{quote(name)}/raw"
+    return {**meta.item(name, entry), "download": download, **shown}

@@ -6,6 +6,7 @@ import html
 import logging
 from collections.abc import Iterable
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,8 +19,10 @@ from dsops.errors import (
     InvalidPath,
     InvalidReference,
     ManifestError,
+    MetadataNotFound,
     MissingDependency,
     StoreError,
+    VersionDeleted,
     VersionNotFound,
 )
 from dsops.ui import api
@@ -36,7 +39,9 @@ STATIC = {
 }
 
 _STATUS: list[tuple[type[Exception], int]] = [
+    (VersionDeleted, 410),  # Gone: the id was real, its version is deleted
     (VersionNotFound, 404),  # also DatasetNotFound
+    (MetadataNotFound, 404),
     (api.UnsupportedPreview, 415),
     (IntegrityError, 502),  # the store's bytes do not match their hash: never served
     (ManifestError, 502),
@@ -115,7 +120,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         status = status_of(exc)
         if status >= 500:
             log.warning("%s %s failed: %s", request.method, request.url.path, exc)
-        return JSONResponse({"detail": redact(str(exc))}, status_code=status)
+        body: dict[str, Any] = {"detail": redact(str(exc))}
+        if isinstance(exc, VersionDeleted):  # what the page says about a deleted version
+            body.update({k: exc.context.get(k) for k in ("ref", "deleted_at")})
+            body["id"] = exc.context.get("version_id")
+        return JSONResponse(body, status_code=status)
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # A bug must still answer JSON, and never show a traceback to the browser
@@ -150,8 +159,11 @@ def _add_pages(app: FastAPI) -> None:
 
     @app.get("/versions/{version_id}", include_in_schema=False)
     def version_page(request: Request, version_id: str) -> HTMLResponse:
-        found = request.app.state.dsops.find_record(version_id) is not None
-        return _page(request, 200 if found else 404)
+        try:
+            request.app.state.dsops.record(version_id)
+        except VersionNotFound as exc:  # the page says why, from the API's answer
+            return _page(request, status_of(exc))
+        return _page(request)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:

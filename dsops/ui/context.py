@@ -14,9 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from dsops.catalog import VersionRecord, is_version_id
+from dsops.catalog import Deletion, VersionRecord, is_version_id
 from dsops.dataset import Dataset
-from dsops.errors import CorruptRecord, VersionNotFound
+from dsops.errors import CorruptRecord, VersionDeleted, VersionNotFound
 from dsops.store import Store
 from dsops.ui import summaries
 from dsops.ui.contents import VersionIndex
@@ -92,16 +92,50 @@ class UIContext:
         return Dataset.get(self.record(version_id).id, store=self.store)
 
     def record(self, version_id: str) -> VersionRecord:
+        """A live version's record; a deleted one raises :meth:`gone` (seen within
+        ``LIST_TTL_SECONDS`` of a delete made by another process)."""
         if not is_version_id(version_id):
             raise VersionNotFound(
                 f"{version_id!r} is not a version id (32 hexadecimal characters).",
                 version_id=version_id,
             )
+        if version_id in self.deleted_ids():
+            raise self.gone(version_id)
         cached = self._records.get(version_id)
         if cached is not None:
             return cached
-        record = self.store.catalog.version(version_id)
+        try:
+            record = self.store.catalog.version(version_id)
+        except VersionDeleted:
+            raise self.gone(version_id) from None
         return self._records.put(version_id, record)
+
+    def deleted_ids(self) -> frozenset[str]:
+        """Ids with a tombstone (one LIST of ``deleted/``, re-read every few seconds)."""
+        return self._listed(("deleted",), lambda: frozenset(self.store.catalog.deleted_ids()))
+
+    def deletion(self, version_id: str) -> Deletion | None:
+        """The tombstone of a deleted version (None: not deleted)."""
+        return self.store.catalog.deletion(version_id)
+
+    def gone(self, version_id: str) -> VersionDeleted:
+        """The error (HTTP 410) for a request naming a deleted version."""
+        found = self.deletion(version_id)
+        if found is None:  # an interrupted delete, or the tombstone is being written
+            return VersionDeleted(
+                f"Version {version_id} was deleted: use another version.",
+                version_id=version_id,
+                ref=None,
+                deleted_at=None,
+            )
+        record = found.record
+        return VersionDeleted(
+            f"Version {version_id} ({record.ref}) was deleted at {found.deleted_at}: only "
+            "its place in its children's lineage remains; use another version.",
+            version_id=version_id,
+            ref=record.ref,
+            deleted_at=found.deleted_at,
+        )
 
     def find_record(self, version_id: str) -> VersionRecord | None:
         try:
@@ -111,10 +145,10 @@ class UIContext:
 
     def index(self, version_id: str) -> VersionIndex:
         """The version's manifest, held in memory for paging, search and sorting."""
+        dataset = self.dataset(version_id)  # refuses a deleted version, cached or not
         cached = self._indexes.get(version_id)
         if cached is not None:
             return cached
-        dataset = self.dataset(version_id)
         with self._lock:
             lock = self._index_locks.setdefault(version_id, threading.Lock())
         with lock:  # one load per version even when many requests arrive at once
@@ -126,10 +160,13 @@ class UIContext:
         return cached
 
     def labels(self, version_ids: list[str]) -> dict[str, str]:
-        """version id → ``project/name@semver`` for the ids that exist."""
+        """version id → ``project/name@semver`` for the ids that exist or were deleted
+        (a deleted version's files live on in its children: their origin keeps its name)."""
         result = {}
+        deleted = self.deleted_ids()
         for version_id in set(version_ids):
-            record = self.find_record(version_id)
+            found = self.deletion(version_id) if version_id in deleted else None
+            record = found.record if found is not None else self.find_record(version_id)
             if record is not None:
                 result[version_id] = record.ref
         return result
@@ -158,6 +195,8 @@ class UIContext:
             row = next((v for v in self.versions(fresh=fresh) if v["id"] == version_id), None)
             if row is not None:
                 return row
+        if self.deletion(version_id) is not None:  # deleted since its record was read
+            raise self.gone(version_id)
         raise VersionNotFound(f"Version {version_id} is not listed.", version_id=version_id)
 
     def datasets(self, q: str = "", tag: str = "") -> list[dict[str, Any]]:

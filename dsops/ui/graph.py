@@ -23,12 +23,16 @@ def place_nodes(
     *,
     current: str | None = None,
     max_nodes: int = MAX_NODES,
+    deleted: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Columns and rows for ``graph`` (version id → parent ids).
 
     Parents missing from ``graph`` (another dataset's versions, or ancestors cut by
-    ``max_nodes``) become nodes too, flagged ``external`` or ``truncated``.
+    ``max_nodes``) become nodes too, flagged ``external`` or ``truncated``. Ids in
+    ``deleted`` (id → when it was deleted) are flagged ``deleted``; ``records`` holds
+    their tombstone records, so they keep their label.
     """
+    deleted = deleted or {}
 
     def sort_key(node: str) -> tuple[str, str]:
         record = records.get(node)
@@ -86,6 +90,8 @@ def place_nodes(
                 "parents": list(graph.get(node, ())),
                 "merge": len(graph.get(node, ())) > 1,
                 "external": node not in graph,
+                "deleted": node in deleted,
+                "deleted_at": deleted.get(node),
                 "current": node == current,
                 "column": column[node],
                 "row": int(rows[node]),

@@ -11,10 +11,23 @@ class Error(BaseModel):
     detail: str = Field(description="What went wrong, as a sentence.")
 
 
+class Gone(Error):
+    """A deleted version (HTTP 410): what it was and when it was deleted."""
+
+    id: str = Field(description="The deleted version's id.")
+    ref: str | None = Field(None, description="project/name@version it had.")
+    deleted_at: str | None = Field(None, description="When it was deleted (ISO 8601).")
+
+
 class VersionBrief(BaseModel):
     id: str = Field(description="Version id (32 hex characters).")
     version: str | None = Field(None, description="Semantic version, when known.")
     ref: str | None = Field(None, description="project/name@version, when known.")
+
+
+class ParentBrief(VersionBrief):
+    deleted: bool = Field(False, description="The parent was deleted (its tombstone stays).")
+    deleted_at: str | None = Field(None, description="When it was deleted (ISO 8601).")
 
 
 class Link(BaseModel):
@@ -54,6 +67,12 @@ class VersionRow(BaseModel):
     ref: str
     state: Literal["final"]
     aliases: list[str] = Field(description="Aliases currently pointing at this version.")
+    squashed_from: list[str] = Field(
+        default_factory=list, description="Versions a squash merged into this one, in order."
+    )
+    published: bool = Field(False, description="Published: delete and prune refuse it.")
+    published_at: str | None = Field(None, description="When it was published (ISO 8601).")
+    metadata: list[str] = Field(default_factory=list, description="Names of its metadata.")
     produced_by: Provenance = Field(description="The provenance, read for the page.")
 
 
@@ -79,6 +98,8 @@ class GraphNode(BaseModel):
     parents: list[str]
     merge: bool = Field(description="True when the version has several parents.")
     external: bool = Field(description="Drawn only as a parent (another dataset, or cut).")
+    deleted: bool = Field(False, description="A deleted version, kept for its children.")
+    deleted_at: str | None = Field(None, description="When it was deleted (ISO 8601).")
     current: bool
     column: int
     row: int
@@ -115,7 +136,7 @@ class DatasetDetail(BaseModel):
 
 
 class VersionDetail(VersionRow):
-    parent_refs: list[VersionBrief]
+    parent_refs: list[ParentBrief]
     children: list[VersionBrief] = Field(description="Versions of this dataset built on it.")
 
 
@@ -184,3 +205,24 @@ class Preview(BaseModel):
 class Info(BaseModel):
     store: str = Field(description="The store URL (credentials removed).")
     dsops: str = Field(description="dsops version serving the app.")
+
+
+class MetadataItem(BaseModel):
+    name: str
+    kind: Literal["parquet", "json", "bytes"] = Field(
+        description="parquet: a DataFrame; json: a dict or list; bytes: anything else."
+    )
+    size: int = Field(description="Stored bytes.")
+    set_at: str = Field(description="When it was set (ISO 8601).")
+
+
+class MetadataView(MetadataItem):
+    """One metadata value for the page: a table's first rows, a JSON value, or a link."""
+
+    download: str = Field(description="URL of the stored bytes (an attachment).")
+    columns: list[Column] | None = Field(None, description="parquet: the columns shown.")
+    rows: list[list[Any]] | None = Field(None, description="parquet: the first rows.")
+    total_rows: int | None = Field(None, description="parquet: rows in the table.")
+    total_columns: int | None = Field(None, description="parquet: columns in the table.")
+    value: Any = Field(None, description="json: the value (None when too large to show).")
+    truncated: bool = Field(False, description="Not all of it is shown: download it.")

@@ -8,6 +8,7 @@ what reaches the browser is always a plain raster image.
 from __future__ import annotations
 
 import io
+import math
 import posixpath
 from typing import Any
 
@@ -54,7 +55,7 @@ def table_preview(dataset: Dataset, row: pa.Table, rows: int = PREVIEW_ROWS) -> 
     return {
         "path": path,
         "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
-        "rows": [[_cell(v) for v in record.values()] for record in table.to_pylist()],
+        "rows": [[cell(v) for v in record.values()] for record in table.to_pylist()],
         "total_rows": total,
         "total_columns": columns,
     }
@@ -91,7 +92,11 @@ def _csv_head(
     return table, table.num_rows if len(data) >= size else None
 
 
-def _cell(value: Any) -> str | int | float | bool | None:
+def cell(value: Any) -> str | int | float | bool | None:
+    """A table cell as JSON can carry it: numbers as they are (NaN and infinities,
+    which JSON lacks, as text), anything else as a short string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     text = value.hex() if isinstance(value, bytes) else str(value)

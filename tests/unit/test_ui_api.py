@@ -123,7 +123,15 @@ def test_version_detail_parents_children_aliases_provenance(client: TestClient, 
     v1, v2, v4 = ids(demo, "v1", "v2", "v4")
     body = client.get(f"/api/versions/{v2}").json()
     assert body["ref"] == "vision/cats@1.0.1"
-    assert body["parent_refs"] == [{"id": v1, "version": "1.0.0", "ref": "vision/cats@1.0.0"}]
+    assert body["parent_refs"] == [
+        {
+            "id": v1,
+            "version": "1.0.0",
+            "ref": "vision/cats@1.0.0",
+            "deleted": False,
+            "deleted_at": None,
+        }
+    ]
     assert [c["id"] for c in body["children"]] == [v4]
     assert body["aliases"] == ["prod"]
     assert body["produced_by"]["source"] == "airflow"
@@ -551,6 +559,9 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
         "/api/versions/{version_id}/diff",
         "/api/versions/{version_id}/preview",
         "/api/versions/{version_id}/thumbnail",
+        "/api/versions/{version_id}/metadata",
+        "/api/versions/{version_id}/metadata/{name}",
+        "/api/versions/{version_id}/metadata/{name}/raw",
     } == {p for p in documented if p.startswith("/api")}
     for path, item in spec["paths"].items():
         assert item["get"]["description"] or item["get"]["summary"], path

@@ -54,7 +54,10 @@ async function api(path, params) {
   try { body = await response.json(); } catch (e) { body = null; }
   if (!response.ok) {
     const detail = body && body.detail ? body.detail : response.statusText;
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    error.status = response.status;
+    error.body = body;
+    throw error;
   }
   return body;
 }
@@ -64,6 +67,8 @@ const datasetUrl = (project, name) =>
   ROOT + "/datasets/" + project.split("/").map(encodeURIComponent).join("/") + "/" + encodeURIComponent(name);
 const fileUrl = (id, path) => url("/api/versions/" + id + "/file", { path });
 const zipUrl = (id, folder) => url("/api/versions/" + id + "/zip", { folder });
+const metadataUrl = (id, name) => "/versions/" + id + "/metadata/" + encodeURIComponent(name);
+const metadataRawUrl = (id, name) => url("/api" + metadataUrl(id, name) + "/raw");
 
 function bytes(n) {
   if (n === null || n === undefined) return "";
@@ -99,6 +104,10 @@ function failure(error) {
 }
 
 function chip(text, cls) { return h("span", { class: "chip " + (cls || "") }, text); }
+
+function publishedBadge(v) {
+  return v.published ? h("span", { class: "chip published", title: "published " + when(v.published_at) }, "published") : null;
+}
 
 function changeCounts(changes) {
   const c = changes || {};
@@ -194,15 +203,20 @@ function dag(graph) {
   }
   for (const n of graph.nodes) {
     const p = pos[n.id];
-    const cls = ["node", n.merge ? "merge" : "", n.external ? "external" : "", n.current ? "current" : ""].join(" ");
-    const title = `${n.ref || n.id}\n${n.id}${n.merge ? "\nmerge of " + n.parents.length + " parents" : ""}`;
+    const cls = ["node", n.merge ? "merge" : "", n.external ? "external" : "", n.current ? "current" : "",
+      n.deleted ? "deleted" : ""].join(" ");
+    const title = `${n.ref || n.id}\n${n.id}${n.merge ? "\nmerge of " + n.parents.length + " parents" : ""}` +
+      (n.deleted ? "\ndeleted " + when(n.deleted_at) : "");
+    // A deleted version keeps its label; its second line says it is gone, and since when.
+    const second = n.deleted ? "deleted " + (n.deleted_at || "").slice(0, 10)
+      : (n.merge ? "merge · " : "") + (n.external && n.dataset ? n.dataset.slice(-16) : shortId(n.id));
     append(chart, s("a", { href: versionUrl(n.id), class: cls, "data-id": n.id, "data-label": n.label },
       s("title", {}, title),
       s("rect", { x: p.x, y: p.y, width: nodeW, height: nodeH, rx: 8 }),
       s("text", { x: p.x + nodeW / 2, y: p.y + 15, "text-anchor": "middle", class: "semver" },
         n.label),
-      s("text", { x: p.x + nodeW / 2, y: p.y + 28, "text-anchor": "middle", class: "vid" },
-        (n.merge ? "merge · " : "") + (n.external && n.dataset ? n.dataset.slice(-16) : shortId(n.id)))));
+      s("text", { x: p.x + nodeW / 2, y: p.y + 28, "text-anchor": "middle", class: n.deleted ? "vid gone" : "vid" },
+        second)));
   }
   const wrap = h("div", { class: "dag-wrap" }, chart);
   if (graph.truncated) append(wrap, h("p", { class: "muted" }, "Only the most recent versions are drawn."));
@@ -283,7 +297,7 @@ async function datasetPage(project, name) {
       h("thead", {}, h("tr", {}, ["Version", "Id", "Created", "Provenance", "Files", "Size", "Changes", "Aliases"].map((t) => h("th", {}, t)))),
       h("tbody", {}, versions.map((v) => h("tr", {},
         h("td", {}, h("a", { href: versionUrl(v.id), class: "strong" }, v.version),
-          v.parents.length > 1 ? chip("merge", "merge") : null),
+          v.parents.length > 1 ? chip("merge", "merge") : null, publishedBadge(v)),
         h("td", { class: "mono" }, h("a", { href: versionUrl(v.id), title: v.id }, shortId(v.id))),
         h("td", { class: "nowrap" }, when(v.created_at)),
         h("td", {}, provenanceCell(v.produced_by)),
@@ -297,22 +311,29 @@ async function versionPage(id) {
   show(h("p", { class: "muted" }, "Loading…"));
   let v;
   try { v = await api(`/versions/${encodeURIComponent(id)}`); }
-  catch (error) { show(h("h1", {}, "Version"), failure(error)); return; }
+  catch (error) {
+    if (error.status === 410 && error.body) { deletedPage(error.body, error); return; }
+    show(h("h1", {}, "Version"), failure(error)); return;
+  }
   document.title = `${v.ref} · dsops`;
   const stats = h("div", { id: "stats" }, h("p", { class: "muted" }, "Loading…"));
   const lineage = h("div", { id: "lineage" }, h("p", { class: "muted" }, "Loading…"));
   const files = h("div", { id: "files" });
   const diff = h("div", { id: "diff" });
+  const metadata = h("div", { id: "metadata" });
   const summary = h("dl", { class: "summary" },
     row("Id", h("code", {}, v.id)),
     row("Version", v.version),
     row("Dataset", h("a", { href: datasetUrl(v.project, v.name) }, `${v.project}/${v.name}`)),
     row("Parents", v.parent_refs.length ? v.parent_refs.map((p) =>
-      h("a", { href: versionUrl(p.id), class: "parent", title: p.id }, p.ref || shortId(p.id))) : h("span", { class: "muted" }, "none (a root version)")),
+      h("a", { href: versionUrl(p.id), class: "parent" + (p.deleted ? " deleted" : ""), title: p.id + (p.deleted ? " (deleted " + when(p.deleted_at) + ")" : "") },
+        p.ref || shortId(p.id), p.deleted ? " (deleted)" : "")) : h("span", { class: "muted" }, "none (a root version)")),
     row("Children", v.children.length ? v.children.map((c) => h("a", { href: versionUrl(c.id) }, c.version)) : h("span", { class: "muted" }, "none")),
     row("Aliases", v.aliases.length ? v.aliases.map((a) => chip(a, "alias")) : h("span", { class: "muted" }, "none")),
     row("Description", v.description || h("span", { class: "muted" }, "—")),
     row("Tags", v.tags.length ? v.tags.map((t) => chip(t, "tag")) : h("span", { class: "muted" }, "—")),
+    row("Published", v.published ? [publishedBadge(v), " since ", when(v.published_at)]
+      : h("span", { class: "muted" }, "no (delete and prune may remove it)")),
     row("Created", when(v.created_at)),
     row("Finalized", when(v.finalized_at)),
     row("Provenance", provenanceCell(v.produced_by),
@@ -324,9 +345,10 @@ async function versionPage(id) {
   show(
     h("nav", { class: "crumbs" }, h("a", { href: ROOT + "/" }, "Datasets"), " / ",
       h("a", { href: datasetUrl(v.project, v.name) }, `${v.project}/${v.name}`), " / ", h("strong", {}, v.version)),
-    h("h1", {}, v.ref),
+    h("h1", {}, v.ref, " ", publishedBadge(v)),
     h("div", { class: "columns" }, section("Summary", summary), section("Size by file type", stats)),
     section("Lineage", lineage),
+    v.metadata.length ? section(`Metadata (${v.metadata.length})`, metadata) : null,
     section("Contents", files),
     section("Diff", diff));
   api(`/versions/${id}/stats`).then((st) => fill(stats, 
@@ -336,6 +358,62 @@ async function versionPage(id) {
     .catch((e) => fill(lineage, failure(e)));
   contents(v, files);
   diffView(v, diff);
+  if (v.metadata.length) metadataView(v, metadata);
+}
+
+// A deleted version: what it was and when it went (the API answered 410 Gone).
+function deletedPage(gone, error) {
+  const ref = gone.ref || gone.id || "Version";
+  document.title = `${ref} (deleted) · dsops`;
+  const dataset = gone.ref ? gone.ref.split("@")[0] : "";
+  const slash = dataset.lastIndexOf("/");
+  show(
+    h("nav", { class: "crumbs" }, h("a", { href: ROOT + "/" }, "Datasets"),
+      dataset ? [" / ", h("a", { href: datasetUrl(dataset.slice(0, slash), dataset.slice(slash + 1)) }, dataset)] : null),
+    h("h1", {}, ref, " ", chip("deleted", "deleted")),
+    h("div", { class: "error gone", role: "alert", id: "deleted-notice" }, String(error.message)),
+    h("dl", { class: "summary" }, row("Id", h("code", {}, gone.id || "")), row("Deleted", when(gone.deleted_at))));
+}
+
+// Named metadata: a list; one value at a time below it (a table, JSON, or a download).
+function metadataView(v, root) {
+  const list = h("div", { class: "table-wrap" });
+  const shown = h("div", { id: "metadata-value" });
+  fill(root, list, shown);
+  api(`/versions/${v.id}/metadata`).then((items) => {
+    fill(list, h("table", { class: "grid", id: "metadata-list" },
+      h("thead", {}, h("tr", {}, ["Name", "Kind", "Size", "Set", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, items.map((m) => h("tr", { "data-name": m.name },
+        h("td", { class: "mono" }, m.name),
+        h("td", {}, m.kind === "parquet" ? "table" : m.kind),
+        h("td", { class: "num" }, bytes(m.size)),
+        h("td", { class: "nowrap" }, when(m.set_at)),
+        h("td", {},
+          m.kind === "bytes" ? null : h("button", { type: "button", class: "small", onclick: () => showMetadata(v, m.name, shown) }, "show"),
+          " ", h("a", { href: metadataRawUrl(v.id, m.name), class: "button small", download: "" }, "download")))))));
+    const first = items.find((m) => m.kind === "parquet") || items.find((m) => m.kind === "json");
+    if (first) showMetadata(v, first.name, shown);
+  }).catch((e) => fill(list, failure(e)));
+}
+
+async function showMetadata(v, name, root) {
+  fill(root, h("p", { class: "muted" }, "Loading…"));
+  let m;
+  try { m = await api(metadataUrl(v.id, name)); } catch (error) { fill(root, failure(error)); return; }
+  const title = h("h3", {}, h("code", {}, m.name));
+  const download = h("a", { href: metadataRawUrl(v.id, m.name), class: "button small", download: "" },
+    "Download (" + bytes(m.size) + ")");
+  if (m.kind === "parquet") {
+    append(title, h("span", { class: "muted small" }, ` · ${count(m.rows.length)} of ${count(m.total_rows)} rows, ${m.total_columns} columns`));
+    fill(root, title, h("div", { class: "table-wrap" }, h("table", { class: "grid preview", id: "metadata-table", "data-name": m.name },
+      h("thead", {}, h("tr", {}, m.columns.map((c) => h("th", { title: c.type }, c.name)))),
+      h("tbody", {}, m.rows.map((r) => h("tr", {}, r.map((cell) => h("td", {}, cell === null ? "" : String(cell)))))))), download);
+  } else if (m.kind === "json") {
+    fill(root, title, m.truncated ? h("p", { class: "muted" }, "Too large to show here: download it.")
+      : h("pre", { id: "metadata-json", "data-name": m.name }, JSON.stringify(m.value, null, 2)), download);
+  } else {
+    fill(root, title, h("p", { class: "muted" }, "Bytes: not shown."), download);
+  }
 }
 
 function row(label, ...value) { return [h("dt", {}, label), h("dd", {}, value)]; }
@@ -436,6 +514,8 @@ function diffView(v, root) {
   fill(root, h("form", { class: "filters", onsubmit: (ev) => { ev.preventDefault(); state.offset = 0; load(); } },
     "Compare with ", against, other, h("button", { type: "submit" }, "Compare")), out);
   against.addEventListener("change", () => { other.value = ""; state.offset = 0; load(); });
+  // A deleted parent's manifest is not kept for diffs: compare with another version instead.
+  const deletedParent = v.parent_refs.find((p) => p.deleted);
   api("/datasets/" + v.project.split("/").map(encodeURIComponent).join("/") + "/" + encodeURIComponent(v.name)).then((d) => {
     for (const o of [...d.versions].reverse()) {
       if (o.id !== v.id) append(against, h("option", { value: o.id }, `${o.version} (${shortId(o.id)})`));
@@ -463,7 +543,10 @@ function diffView(v, root) {
         h("span", { class: "muted" }, `${count(state.offset + 1)}–${count(Math.min(d.total, state.offset + DIFF_PAGE_SIZE))} of ${count(d.total)}`),
         h("button", { type: "button", disabled: state.offset + DIFF_PAGE_SIZE >= d.total, onclick: () => { state.offset += DIFF_PAGE_SIZE; load(); } }, "Next ›")) : null);
   }
-  load();
+  if (deletedParent && !against.value) {
+    fill(out, h("p", { class: "muted", id: "diff-parent-deleted" }, "Its parent ", deletedParent.ref || shortId(deletedParent.id),
+      " was deleted, so the changes from its parents cannot be listed any more; choose another version to compare with."));
+  } else load();
 }
 
 // --- routing -------------------------------------------------------------------------
