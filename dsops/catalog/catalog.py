@@ -41,6 +41,8 @@ from dsops.storage import ObjectStore, dump_json
 _HISTORY_LIMIT = 100
 # A rename marker found absent is looked for again after this long (present: forever).
 _NO_MARKER_TTL = 5.0
+# A cached version record is checked for a tombstone again after this long.
+_LIVE_TTL = 5.0
 _MAX_RENAME_HOPS = 100
 
 #: Called with each corrupt record a listing skips (instead of failing the listing).
@@ -184,8 +186,10 @@ class Catalog:
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
-        # Version records are immutable once written: read each at most once.
+        # Version records are immutable once written: read each at most once. Deletion is
+        # not: a cached record is checked against its tombstone again after _LIVE_TTL.
         self._records: dict[str, VersionRecord] = {}
+        self._live_at: dict[str, float] = {}
         # Tombstones are create-only too.
         self._deletions: dict[str, Deletion] = {}
         # Rename markers are create-only: one found is kept; an absence is re-checked.
@@ -205,6 +209,12 @@ class Catalog:
         """
         cached = self._records.get(version_id)
         if cached is not None:
+            if known_live or time.monotonic() - self._live_at.get(version_id, 0.0) < _LIVE_TTL:
+                return self.located(cached)
+            # Another process may have deleted it since: look again, at most every few s.
+            if self.store.exists(layout.tombstone_key(version_id)):
+                raise self.deleted_error(self.located(cached))
+            self._live_at[version_id] = time.monotonic()
             return self.located(cached)
         try:
             data = self.store.get_json(layout.version_key(version_id))
@@ -224,6 +234,7 @@ class Catalog:
         if not known_live and self.store.exists(layout.tombstone_key(version_id)):
             raise self.deleted_error(self.located(record))
         self._records[version_id] = record
+        self._live_at[version_id] = time.monotonic()
         return self.located(record)
 
     def deleted_error(self, record: VersionRecord) -> VersionDeleted:

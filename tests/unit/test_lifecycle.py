@@ -112,6 +112,20 @@ def test_a_deleted_version_no_longer_resolves_and_its_label_is_never_reused(
         Dataset.delete(ids[1], store=lstore)
 
 
+def test_a_long_lived_store_sees_a_delete_made_elsewhere(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsops.catalog import catalog as catalog_module
+
+    ids = chain(store, tmp_path, 2)
+    reader = Store(store.url, cache_dir=tmp_path / "reader-cache")  # e.g. a UI server
+    assert Dataset.get(ids[1], store=reader).id == ids[1]  # its record is now cached
+    Dataset.delete(ids[1], store=Store(store.url, cache_dir=tmp_path / "other"))
+    monkeypatch.setattr(catalog_module, "_LIVE_TTL", 0.0)  # instead of waiting 5 s
+    with pytest.raises(VersionDeleted):
+        Dataset.get(ids[1], store=reader)
+
+
 def test_delete_refuses_published_and_aliased_versions_unless_forced(
     lstore: Store, tmp_path: Path
 ) -> None:
