@@ -251,3 +251,13 @@ def _id_text(text: str) -> str:
     match = re.search(r"id=([0-9a-f]{32})", text)
     assert match, text
     return match.group(1)
+
+
+def test_docs_clearml_md_covers_every_command_and_call() -> None:
+    text = (ROOT / "docs" / "CLEARML.md").read_text()
+    for name in cli.list_commands(None):  # type: ignore[arg-type]
+        assert f"| `{name}` |" in text, name
+    public = [n for n in vars(Dataset) if not n.startswith("_") and n != "native"]
+    for name in public:
+        assert f"{name}" in text, name
+    assert "DSOPS_CLEARML_STATE" in text and "clearml-data.json" in text
