@@ -233,7 +233,7 @@ class Catalog:
         for key in self.store.list_keys(prefix):
             if not key.endswith(".json"):
                 continue
-            project, _, name = key[len(prefix) : -len(".json")].rpartition("/")
+            project, name = layout.parse_dataset_key(key[len(prefix) : -len(".json")])
             if (project, name) not in self._renames:
                 try:
                     data = self.store.get_json(key)

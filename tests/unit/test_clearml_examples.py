@@ -103,9 +103,6 @@ NAME_STYLES = [
         ("dataset_examples/MNIST", "MNIST Training Dataset", "MNIST Testing Dataset",
          "MNIST Complete Dataset", "MNIST Complete Dataset (Syncing Example)"),
         id="clearml-names",
-        marks=pytest.mark.xfail(
-            strict=True, reason="names with spaces are refused until names are escaped in keys"
-        ),
     ),
     pytest.param(
         ("dataset_examples/MNIST", "MNIST_Training_Dataset", "MNIST_Testing_Dataset",
@@ -264,7 +261,7 @@ def test_urbansounds_get_data_then_preprocessing(
         }
     )
     dataset = Dataset.create(
-        dataset_name="UrbanSounds_example",  # ClearML's: "UrbanSounds example"
+        dataset_name="UrbanSounds example",
         dataset_project="examples/Urbansounds",
         dataset_tags=["raw"],
     )
@@ -288,7 +285,7 @@ def test_urbansounds_get_data_then_preprocessing(
     # -- urbansounds_dataset_preprocessing.py: DataSetBuilder
     original_dataset = Dataset.get(
         dataset_project="examples/Urbansounds",
-        dataset_name="UrbanSounds_example",
+        dataset_name="UrbanSounds example",
         dataset_tags=["raw"],
         alias="Raw Dataset",
     )
@@ -298,7 +295,7 @@ def test_urbansounds_get_data_then_preprocessing(
     original_dataset_path = Path(original_dataset.get_mutable_local_copy("dataset", overwrite=True))
 
     preprocessed_dataset = Dataset.create(
-        dataset_name="UrbanSounds_example",
+        dataset_name="UrbanSounds example",
         dataset_project="examples/Urbansounds",
         dataset_tags=["preprocessed"],
         parent_datasets=[original_dataset.id],
@@ -328,10 +325,10 @@ def test_urbansounds_get_data_then_preprocessing(
     ]
     raw = Dataset.get(
         dataset_project="examples/Urbansounds",
-        dataset_name="UrbanSounds_example",
+        dataset_name="UrbanSounds example",
         dataset_tags=["raw"],
     )
     assert raw.id == original_dataset.id  # the tag still finds the raw version
-    newest = Dataset.get(dataset_project="examples/Urbansounds", dataset_name="UrbanSounds_example")
+    newest = Dataset.get(dataset_project="examples/Urbansounds", dataset_name="UrbanSounds example")
     assert newest.id == preprocessed_dataset.id
     assert len(newest.get_metadata()) == len(metadata)
