@@ -411,9 +411,14 @@ class Catalog:
 
     # --- semantic versions ------------------------------------------------------------
 
+    def direct_keys(self, prefix: str) -> list[str]:
+        """Keys right under ``prefix``: ``names/a/b/`` also prefixes the keys of dataset
+        ``c`` in project ``a/b`` (``names/a/b/c/1.0.0``), which are not dataset b's."""
+        return [k for k in self.store.list_keys(prefix) if "/" not in k[len(prefix) :]]
+
     def labels(self, project: str, name: str) -> list[str]:
         prefix = layout.names_prefix(project, name)
-        return [key[len(prefix) :] for key in self.store.list_keys(prefix)]
+        return [key[len(prefix) :] for key in self.direct_keys(prefix)]
 
     def claim_label(self, record: DraftRecord) -> str:
         """Claim the draft's semver (explicit, or the next free patch) create-only.
@@ -472,7 +477,7 @@ class Catalog:
     ) -> dict[str, str]:
         """alias → version id for one dataset (``on_corrupt``: skip corrupt aliases)."""
         prefix = layout.refs_prefix(project, name)
-        keys = self.store.list_keys(prefix)
+        keys = self.direct_keys(prefix)
         result = {}
         for key in keys:
             try:
@@ -544,7 +549,7 @@ class Catalog:
     ) -> list[str]:
         prefix = layout.names_prefix(project, name)
         ids = []
-        for key in self.store.list_keys(prefix):
+        for key in self.direct_keys(prefix):
             owner = _tolerant(on_corrupt, self._claimed_by, key)
             if owner and owner not in ids:
                 ids.append(owner)

@@ -133,3 +133,19 @@ def test_rename_and_move_with_display_names(store: Store) -> None:
     )
     [row] = Dataset.list(store=fresh)
     assert (row["project"], row["name"]) == ("archive/2024 Q1", "MNIST Train (old)")
+
+
+def test_a_dataset_and_a_project_of_the_same_path_stay_apart(store: Store) -> None:
+    """``dataset_examples/MNIST`` as a dataset and as a project (ClearML has both)."""
+    mine = Dataset.create("dataset_examples", "MNIST", store=store).finalize(alias="prod")
+    other = Dataset.create("dataset_examples/MNIST", "train", store=store).finalize(alias="prod")
+    assert store.catalog.labels("dataset_examples", "MNIST") == ["1.0.0"]
+    assert store.catalog.aliases("dataset_examples", "MNIST") == {"latest": mine, "prod": mine}
+    again = Dataset.create("dataset_examples", "MNIST", parents=["latest"], store=store)
+    assert again.finalize() and again.version == "1.0.1"
+    Dataset.rename("dataset_examples", "MNIST", "MNIST-old", store=store)
+    assert Dataset.get("dataset_examples/MNIST/train@prod", store=store).id == other
+    assert Dataset.get("dataset_examples/MNIST-old@prod", store=store).id == mine
+    Dataset.delete(project="dataset_examples", name="MNIST-old", entire_dataset=True,
+                   force=True, store=store)  # fmt: skip
+    assert [r["id"] for r in Dataset.list(store=store)] == [other]
