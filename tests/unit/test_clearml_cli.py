@@ -261,3 +261,29 @@ def test_docs_clearml_md_covers_every_command_and_call() -> None:
     for name in public:
         assert f"{name}" in text, name
     assert "DSOPS_CLEARML_STATE" in text and "clearml-data.json" in text
+
+
+def test_console_script_and_help(run: Run) -> None:
+    import importlib
+
+    found = re.search(r'^dsops-clearml-data = "([\w.]+):(\w+)"$',
+                      (ROOT / "pyproject.toml").read_text(), re.M)  # fmt: skip
+    assert found, "pyproject.toml has no dsops-clearml-data script"
+    module, attr = found.groups()
+    assert getattr(importlib.import_module(module), attr) is not None
+    help_text = run("--help").stdout
+    for name in ("create", "add", "sync", "compare", "squash", "verify", "get", "publish"):
+        assert name in help_text
+    assert run("frobnicate", code=2).exit_code == 2
+
+
+def test_clearml_names_with_spaces_on_the_command_line(run: Run, data: Path) -> None:
+    out = run("sync", "--project", "dataset_examples/MNIST", "--name", "MNIST Training Dataset",
+              "--folder", str(data)).stdout  # fmt: skip
+    ds_id = _id(out)
+    listed = run("search", "--project", "dataset_examples").stdout
+    assert "MNIST Training Dataset" in listed and ds_id in listed
+    shown = run("list", "--project", "dataset_examples/MNIST", "--name", "MNIST Training Dataset")
+    assert "Total 3 files" in shown.stdout
+    bad = run("create", "--project", "a/../b", "--name", "n", code=1)
+    assert bad.stderr.startswith("Error: cannot create the dataset: Invalid project")
