@@ -7,7 +7,7 @@ from typing import Any
 
 from dsops.catalog import semver
 from dsops.dataset import Dataset as Native
-from dsops.errors import NoMatchingDataset, VersionDeleted, VersionNotFound
+from dsops.errors import ConfigError, NoMatchingDataset, VersionDeleted, VersionNotFound
 from dsops.store import Store
 
 
@@ -71,13 +71,18 @@ def matching(
                 _in_project(draft["project"], project, recursive)
                 and (name is None or draft["name"] == name)
                 and (version is None or draft.get("version") == version)
-                and wanted_tags.issubset(draft.get("tags") or ())
+                and (not wanted_tags or wanted_tags.issubset(_draft_tags(store, draft)))
                 and part in draft["name"].lower()
                 and (ids is None or draft["id"] in ids)
             ):
                 as_row = {**draft, "requested_version": draft.get("version")}
                 rows.append({**as_row, "version": None, "state": "draft"})
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]))
+
+
+def _draft_tags(store: Store, draft: dict[str, Any]) -> list[str]:
+    """A draft's current tags (its state's when set: ``ds.tags = …`` on a draft)."""
+    return Native.open_id(str(draft["id"]), store).tags
 
 
 def newest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -130,6 +135,11 @@ def find(
                 dataset_id=dataset_id,
             )
         return found
+    if not (project or name or tags or version):
+        raise ConfigError(
+            "Dataset.get needs dataset_id=, or at least one of dataset_project=, "
+            "dataset_name=, dataset_tags=, dataset_version=."
+        )
     row = newest(
         matching(
             store,

@@ -369,3 +369,11 @@ def test_default_store_is_dsops_store(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert ds.get_default_storage() == os.environ["DSOPS_STORE"]
     ds.finalize()
     assert Dataset.get(dataset_project="p", dataset_name="n").id == ds.id
+
+
+def test_get_needs_a_filter_and_finds_drafts_by_their_current_tags(store: Store) -> None:
+    with pytest.raises(E.ConfigError, match="dataset_id="):
+        Dataset.get(store=store)
+    draft = Dataset.create(dataset_name="n", dataset_project="p", store=store)
+    draft.tags = ["later"]
+    assert Dataset.get(dataset_tags=["later"], store=store).id == draft.id
