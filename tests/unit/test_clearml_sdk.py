@@ -377,3 +377,30 @@ def test_get_needs_a_filter_and_finds_drafts_by_their_current_tags(store: Store)
     draft = Dataset.create(dataset_name="n", dataset_project="p", store=store)
     draft.tags = ["later"]
     assert Dataset.get(dataset_tags=["later"], store=store).id == draft.id
+
+
+def test_output_uri_on_s3_with_the_environments_endpoint(
+    src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``output_uri="s3://…"`` as ClearML scripts write it; endpoint and keys from the
+    environment, as boto3 reads them (here a moto server)."""
+    from tests.moto_s3 import KEYS, moto_server, new_bucket
+
+    servers = moto_server()
+    endpoint = next(servers)
+    try:
+        bucket = new_bucket(endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEYS["access_key"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEYS["secret_key"])
+        monkeypatch.setenv("AWS_DEFAULT_REGION", KEYS["region"])
+        uri = f"s3://{bucket}/datasets"
+        ds = Dataset.create(dataset_name="n", dataset_project="p", output_uri=uri)
+        ds.add_files(src)
+        ds.upload(output_url=uri)
+        assert ds.finalize() is True
+        got = Dataset.get(dataset_project="p", dataset_name="n", store=uri)
+        assert got.id == ds.id and got.get_default_storage() == uri
+        assert Path(got.get_local_copy(), "imgs", "c.jpg").read_text() == "ccc"
+    finally:
+        servers.close()
