@@ -184,8 +184,7 @@ def _create(
         dataset_version=version,
         store=session.store,
     )
-    session.store = ds.get_default_storage()
-    session.remember(ds.id)
+    session.remember(ds.id)  # the store as given (an azure:// host names the account)
     return ds
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from dsops.clearml.entries import FileEntry, LinkEntry, entries, select_paths
 from dsops.clearml.lookup import find, matching, normalize_version
-from dsops.clearml.stores import StoreLike, open_store
+from dsops.clearml.stores import StoreLike, clearml_store
 from dsops.dataset import Dataset as Native
 from dsops.errors import ConfigError, DsopsError, MetadataNotFound, ServerOnly
 from dsops.manifest import ManifestDiff
@@ -82,7 +82,7 @@ class Dataset:
         server and is accepted. Other ClearML arguments (``description`` aside) are
         accepted and ignored.
         """
-        opened = open_store(output_uri if output_uri is not None else store)
+        opened = clearml_store(output_uri if output_uri is not None else store)
         parents = [p._ds if isinstance(p, Dataset) else str(p) for p in parent_datasets or ()]
         if not dataset_name or not dataset_project:
             if not parents:
@@ -135,7 +135,7 @@ class Dataset:
         ``alias``, ``overridable``, ``include_archived`` and ``shallow_search`` only
         steer ClearML's server (task parameters, archive search) and are accepted.
         """
-        opened = open_store(store)
+        opened = clearml_store(store)
         version = normalize_version(dataset_version)
         found = find(
             opened,
@@ -182,7 +182,7 @@ class Dataset:
         substring; ``only_completed=False`` adds drafts.
         """
         rows = matching(
-            open_store(store),
+            clearml_store(store),
             dataset_project,
             None,
             tags,
@@ -233,7 +233,7 @@ class Dataset:
         ``dsops gc`` (``delete_files`` / ``shallow_delete`` are accepted); external
         files are never touched (``delete_external_files=True`` is refused).
         """
-        opened = open_store(store)
+        opened = clearml_store(store)
         if delete_external_files:
             raise ServerOnly(
                 "dsops never deletes external files (add_external_files sources): "
@@ -293,7 +293,7 @@ class Dataset:
         Sources are ``dataset_ids`` (ids or Datasets) and/or the newest finalized version
         of each ``(project, name)`` pair. ``output_url`` is the store (as ``store=``).
         """
-        opened = open_store(output_url if output_url is not None else store)
+        opened = clearml_store(output_url if output_url is not None else store)
         sources: builtins.list[str | Native] = [
             d._ds if isinstance(d, Dataset) else str(d) for d in dataset_ids or ()
         ]
@@ -316,7 +316,7 @@ class Dataset:
         store: StoreLike = None,
     ) -> None:
         """Rename every version of ``dataset_project/dataset_name`` (ids never change)."""
-        Native.rename(dataset_project, dataset_name, new_dataset_name, store=open_store(store))
+        Native.rename(dataset_project, dataset_name, new_dataset_name, store=clearml_store(store))
 
     @classmethod
     def move_to_project(
@@ -328,7 +328,7 @@ class Dataset:
         store: StoreLike = None,
     ) -> None:
         """Move every version of ``dataset_project/dataset_name`` to ``new_dataset_project``."""
-        Native.move(dataset_project, dataset_name, new_dataset_project, store=open_store(store))
+        Native.move(dataset_project, dataset_name, new_dataset_project, store=clearml_store(store))
 
     # --- properties -------------------------------------------------------------------
 
@@ -491,7 +491,7 @@ class Dataset:
         store when creating: ``Dataset.create(output_uri=…)``).
         """
         if output_url is not None:
-            wanted = open_store(output_url).url
+            wanted = clearml_store(output_url).url
             if wanted != self._ds.store.url:
                 raise ConfigError(
                     f"This dataset lives in {self._ds.store.url}; dsops stores content as it "

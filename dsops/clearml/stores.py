@@ -34,7 +34,7 @@ def store_url(uri: str) -> tuple[str, dict[str, Any]]:
     return "az://" + uri[len("azure://") :], {}
 
 
-def open_store(store: StoreLike) -> Store:
+def clearml_store(store: StoreLike) -> Store:
     """A :class:`Store` from a Store, a ClearML storage URI, or None (the default store)."""
     if isinstance(store, Store):
         return store
