@@ -15,7 +15,6 @@ from dsops.drafts import finalize
 from dsops.manifest import MANIFEST_SCHEMA
 from dsops.storage import dump_json
 
-
 SYNTHETIC_PACK = "packs/" + "5" * 64
 
 

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from bench.ui_load import run  # noqa: E402
+from bench.ui_load import run
 
 
 def test_concurrent_clients_get_no_errors_and_hung_up_zips_free_their_resources(
