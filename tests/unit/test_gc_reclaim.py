@@ -6,15 +6,17 @@ tests/integration/test_gc_reclaim_s3.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import Result
 
 from dsops import Dataset, Store, layout
 from dsops.errors import VersionDeleted
@@ -402,3 +404,59 @@ def test_gc_racing_another_process_uploading_into_a_draft_loses_nothing(
     expected["reused/big.bin"] = b"\x05" * (5 * 1024 * 1024)
     assert snapshot(version.get_local_copy()) == expected
     assert version.verify(deep=True)
+
+
+# --- dsops gc ---------------------------------------------------------------------------
+
+
+def _deleted_dataset(store_dir: Path, tmp_path: Path) -> list[str]:
+    store = Store(str(store_dir), cache_dir=tmp_path / "setup-cache")
+    ids = chain(store, tmp_path / "cli-src", 2)
+    Dataset.delete(project="team", name="daily", entire_dataset=True, force=True, store=store)
+    return ids
+
+
+def test_cli_gc_on_a_terminal_shows_what_it_removes_and_asks(
+    run: Callable[..., Result], store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _deleted_dataset(store_dir, tmp_path)
+    monkeypatch.setattr("dsops.cli.output._isatty", lambda _stream: True)
+    declined = run("gc", "--grace", "0", input="n\n", code=1)
+    assert "would remove: 0 finalized drafts" in declined.stderr
+    assert "deleted versions: 2 drafts, 2 manifests" in declined.stderr
+    assert "Remove this garbage for good? [y/N]" in declined.stderr
+    assert declined.stderr.strip().endswith("cancelled: nothing was changed.")
+    assert (store_dir / layout.manifest_key(ids[0])).exists()
+
+    accepted = run("gc", "--grace", "0", input="y\n")
+    assert "removed: 0 finalized drafts" in accepted.stdout
+    assert "freed " in accepted.stdout and "held 0 B" in accepted.stdout
+    assert not (store_dir / layout.manifest_key(ids[0])).exists()
+    assert not list(store_dir.glob("packs/*"))
+    # Nothing left: nothing is asked.
+    again = run("gc", "--grace", "0")
+    assert "[y/N]" not in again.stderr and "removed: 0 finalized drafts" in again.stdout
+
+
+def test_cli_gc_yes_dry_run_and_json_never_ask(
+    run: Callable[..., Result], store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _deleted_dataset(store_dir, tmp_path)
+    monkeypatch.setattr("dsops.cli.output._isatty", lambda _stream: True)
+    preview = json.loads(run("--json", "gc", "--grace", "0", "--dry-run").stdout)
+    assert preview["dry_run"] is True and sorted(preview["deleted_manifests"]) == sorted(ids)
+    assert preview["freed_bytes"] > 0 and preview["held_bytes"] == 0
+    assert (store_dir / layout.manifest_key(ids[0])).exists()
+    done = run("--json", "gc", "--grace", "0", "--yes")
+    document = json.loads(done.stdout)
+    assert "[y/N]" not in done.stderr and document["freed_bytes"] == preview["freed_bytes"]
+    assert set(document) >= {"held_bytes", "held_packs", "deleted_manifests", "deleted_drafts"}
+
+
+def test_cli_gc_off_a_terminal_runs_without_asking(
+    run: Callable[..., Result], store_dir: Path, tmp_path: Path
+) -> None:
+    ids = _deleted_dataset(store_dir, tmp_path)
+    result = run("gc", "--grace", "0")  # CliRunner's stdin is not a terminal
+    assert "[y/N]" not in result.stderr and "2 manifests" in result.stdout
+    assert not (store_dir / layout.manifest_key(ids[1])).exists()
