@@ -330,30 +330,15 @@ def test_dry_run_changes_nothing_and_reports_what_gc_then_removes(
 
 # --- racing a writer --------------------------------------------------------------------
 
-_UPLOADER = """
-import sys
-from pathlib import Path
-from dsops import Dataset, Store
-from tests.helpers import random_tree, write_tree
-store = Store(sys.argv[1], cache_dir=sys.argv[2])
-draft = Dataset.get(sys.argv[3], store=store)
-work = Path(sys.argv[4])
-reused = Path(sys.argv[5])
-for n in range(int(sys.argv[6])):
-    random_tree(work / f"batch{n}", 15, seed=1000 + n, max_size=5000)
-    draft.add_files(work / f"batch{n}", dataset_path=f"batch{n}")
-    if n == 2:
-        draft.add_files(reused, dataset_path="reused")
-print("done", flush=True)
-"""
-
 
 def uploader(store: Store, tmp_path: Path, draft_id: str, reused: Path, batches: int) -> list[str]:
+    """The command line of a second process adding ``batches`` batches into the draft."""
     return [
         sys.executable,
-        "-c",
-        _UPLOADER,
+        "-m",
+        "tests.gc_upload_worker",
         store.url,
+        json.dumps(store.options),
         str(tmp_path / "uploader-cache"),
         draft_id,
         str(tmp_path / "uploads"),
