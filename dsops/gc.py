@@ -67,7 +67,15 @@ from dsops.store import Store
 
 DEFAULT_GRACE_SECONDS = 7 * 24 * 3600
 _READERS = 8  # manifests and parts read in parallel (Parquet decoding releases the GIL)
-_BATCH = 64  # tables of pack ranges deduplicated together
+_BATCH = 512  # tables (or _BATCH_ROWS rows) whose references are collected together
+_BATCH_ROWS = 1_000_000
+_RANGES = pa.schema(
+    [
+        pa.field("object", pa.string(), nullable=False),
+        pa.field("offset", pa.int64(), nullable=False),
+        pa.field("length", pa.int64(), nullable=False),
+    ]
+)
 
 
 @dataclass
@@ -198,26 +206,34 @@ def _survey(store: Store, cutoff: float, result: GcResult) -> _Survey:
 
 
 class _References:
-    """The keys live rows name, and the distinct pack ranges they use."""
+    """The keys live rows name, and the distinct pack ranges they use.
+
+    Tables are taken in batches: pyarrow's per-call cost dominates on small manifests.
+    """
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
         self._ranges: list[pa.Table] = []
         self._pending: list[pa.Table] = []
+        self._rows = 0
 
     def add(self, table: pa.Table) -> None:
-        objects = table.column("object")
-        self.keys.update(str(x) for x in pc.unique(objects).to_pylist() if x)
-        packed = table.filter(pc.starts_with(objects, "packs/"))
-        self._pending.append(packed.select(["object", "offset", "length"]))
-        if len(self._pending) >= _BATCH:
+        ranges = table.select(["object", "offset", "length"])
+        self._pending.append(ranges if ranges.schema == _RANGES else ranges.cast(_RANGES))
+        self._rows += table.num_rows
+        if len(self._pending) >= _BATCH or self._rows >= _BATCH_ROWS:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            merged = pa.concat_tables([*self._ranges, *self._pending])
-            self._ranges = [merged.group_by(["object", "offset", "length"]).aggregate([])]
-            self._pending = []
+        if not self._pending:
+            return
+        batch = pa.concat_tables(self._pending)
+        self._pending, self._rows = [], 0
+        objects = batch.column("object")
+        self.keys.update(str(x) for x in pc.unique(objects).to_pylist() if x)
+        packed = batch.filter(pc.starts_with(objects, "packs/"))
+        merged = pa.concat_tables([*self._ranges, packed])
+        self._ranges = [merged.group_by(["object", "offset", "length"]).aggregate([])]
 
     def live_bytes(self) -> dict[str, int]:
         """pack key → bytes of its distinct ranges that live rows use."""
@@ -333,14 +349,29 @@ def _plan_deleted(store: Store, survey: _Survey, result: GcResult, doomed: list[
 def _plan_claims(
     store: Store, survey: _Survey, cutoff: float, result: GcResult, doomed: list[str]
 ) -> None:
-    """Claims of versions that never became visible (a deleted one's claim stays)."""
+    """Claims of versions that never became visible (a deleted one's claim stays).
+
+    A live record's own claim is not read: labels are claimed create-only before the
+    record is written and never reused, so that key names that record.
+    """
+    store.catalog.load_renames()
+    own = {
+        layout.name_key(*store.catalog.location(r.project, r.name), r.version)
+        for r in survey.live.values()
+    }
+    candidates = [i for i in store.backend.list("names/") if i.key not in own]
     keep = set(survey.live) | set(survey.tombstones) | set(survey.live_drafts)
-    for info in store.backend.list("names/"):
+
+    def owner(info: ObjectInfo) -> str | None:
         try:
-            owner = version_id_in(store.backend, info.key, store.backend.get_json(info.key))
+            return version_id_in(store.backend, info.key, store.backend.get_json(info.key))
         except ObjectNotFound:
-            continue
-        if owner not in keep and _old(info, cutoff):
+            return None
+
+    with ThreadPoolExecutor(max_workers=_READERS) as pool:
+        owners = list(pool.map(owner, candidates))
+    for info, version_id in zip(candidates, owners):
+        if version_id is not None and version_id not in keep and _old(info, cutoff):
             result.claims.append(info.key)
             doomed.append(info.key)
 

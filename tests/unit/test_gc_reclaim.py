@@ -198,6 +198,20 @@ def test_labels_of_deleted_versions_survive_gc_and_are_never_reused(
         Dataset.get("team/daily@1.0.1", store=gstore)
 
 
+def test_claims_of_a_renamed_dataset_survive_gc(store: Store, tmp_path: Path) -> None:
+    ids = chain(store, tmp_path / "src", 3)
+    Dataset.rename("team", "daily", "weekly", store=store)
+    Dataset.delete(ids[1], force=True, store=store)
+    stale = layout.name_key("team", "weekly", "9.9.9")
+    store.backend.put_if_absent(stale, b'{"version_id": "%s"}' % (b"0" * 32))
+    result = collect_garbage(store, grace_seconds=0)
+    assert result.claims == [stale]  # only the claim of a version that never existed
+    assert store.catalog.labels("team", "weekly") == ["1.0.0", "1.0.1", "1.0.2"]
+    again = Dataset.create("team", "weekly", parents=[ids[2]], store=store)
+    again.finalize()
+    assert again.version == "1.0.3"
+
+
 def test_metadata_of_live_versions_survives_gc_and_that_of_deleted_ones_is_freed(
     gstore: Store, tmp_path: Path
 ) -> None:
