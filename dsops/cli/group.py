@@ -68,7 +68,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ),
     ("metadata", "describe", "Attach, read and list named metadata values of a version."),
     ("alias", "admin", "Point an alias (e.g. prod) at a version, creating or moving it."),
-    ("gc", "admin", "Remove what crashes and finished drafts leave behind in the store."),
+    (
+        "gc",
+        "admin",
+        "Reclaim storage: remove what deletes, crashes and finished drafts leave behind.",
+    ),
     ("ui", "admin", "Serve the read-only web UI over the store."),
 ]
 
