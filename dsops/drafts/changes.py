@@ -14,6 +14,7 @@ from dsops import layout
 from dsops.catalog import Catalog, DraftRecord
 from dsops.drafts.parts import read_parts, write_new_part
 from dsops.drafts.seal import fixed_parts, is_sealed
+from dsops.drafts.shards import Shard
 from dsops.drafts.sources import LocalFile, collect, walk
 from dsops.drafts.summary import ChangeSummary
 from dsops.errors import InvalidPath, SourceNotFound, VersionImmutable
@@ -248,10 +249,13 @@ def add_files(
     progress: Callback | None = None,
     *,
     follow_symlinks: bool = False,
+    shard: Shard | None = None,
 ) -> ChangeSummary:
     ensure_open(ctx, draft)
     folder = normalize_dataset_path(dataset_path)
     files = collect(sources, folder, wildcard, recursive, follow_symlinks=follow_symlinks)
+    if shard is not None:
+        files = shard.select(files, lambda f: f.path)
     view, _ = current_view(ctx, draft)
     rows, summary = _stage(ctx, draft, files, view, progress)
     commit_part(ctx, draft, rows, summary, "add")
@@ -289,8 +293,13 @@ def sync_folder(
     progress: Callback | None = None,
     *,
     follow_symlinks: bool = False,
+    shard: Shard | None = None,
 ) -> ChangeSummary:
-    """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing."""
+    """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing.
+
+    With ``shard``, only the paths of that shard are added, updated or removed (both in
+    the folder and in the draft), so the n shards of one folder together mirror it.
+    """
     ensure_open(ctx, draft)
     prefix = normalize_dataset_path(dataset_path)
     root = os.fspath(folder)
@@ -300,6 +309,8 @@ def sync_folder(
         )
     found = walk(os.path.abspath(root), prefix, follow_symlinks=follow_symlinks)
     files = sorted(found, key=lambda f: f.path)
+    if shard is not None:
+        files = shard.select(files, lambda f: f.path)
     view, _ = current_view(ctx, draft)
     rows, summary = _stage(ctx, draft, files, view, progress)
     paths = view.column("path")
@@ -310,6 +321,9 @@ def sync_folder(
     )
     local = pa.array([f.path for f in files], pa.string())
     gone = view.filter(pc.and_(under, pc.invert(pc.is_in(paths, value_set=local))))
+    if shard is not None:
+        mine = [shard.contains(p) for p in gone.column("path").to_pylist()]
+        gone = gone.filter(pa.array(mine, pa.bool_()))
     summary = ChangeSummary(
         **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
     )
