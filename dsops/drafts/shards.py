@@ -36,7 +36,7 @@ class Shard:
     """Shard ``index`` of ``count`` (``Shard(0, 1)`` is the whole source).
 
     Example:
-        >>> Shard.parse([1, 4]), Shard.parse("1/4") == Shard(1, 4)
+        >>> Shard.parse([1, 4]), Shard.parse("1/4") == Shard.parse("[1, 4]") == Shard(1, 4)
         (Shard(index=1, count=4), True)
         >>> [Shard(i, 2).contains("data/a.csv") for i in range(2)].count(True)
         1
@@ -59,12 +59,14 @@ class Shard:
 
     @classmethod
     def parse(cls, value: Any) -> Shard | None:
-        """A shard from ``(i, n)``, ``[i, n]`` (as XCom/JSON gives it back), ``"i/n"``, a
-        Shard, or None (no sharding). Anything else is a :class:`ConfigError`."""
+        """A shard from ``(i, n)``, ``[i, n]`` (as XCom/JSON gives it back), ``"i/n"`` or
+        ``"[i, n]"`` (a rendered template), a Shard, or None (no sharding). Anything else
+        is a :class:`ConfigError`."""
         if value is None or isinstance(value, Shard):
             return value
-        if isinstance(value, str):
-            index, sep, count = value.strip().partition("/")
+        if isinstance(value, str):  # "i/n", or "[i, n]" as a template renders a list
+            text = value.strip().removeprefix("[").removesuffix("]").strip()
+            index, sep, count = text.replace(",", "/", 1).partition("/")
             if not (sep and index.strip().isdigit() and count.strip().isdigit()):
                 return cls._bad(value)
             return cls(int(index), int(count))

@@ -180,7 +180,21 @@ def test_a_url_naming_one_object_outside_the_shard_adds_nothing(
 
 @pytest.mark.parametrize(
     "bad",
-    [(2, 2), (-1, 3), (0, 0), (1.0, 2), (True, 2), "1", "1/x", "-1/2", [0, 1, 2], 3, {"i": 0}],
+    [
+        (2, 2),
+        (-1, 3),
+        (0, 0),
+        (1.0, 2),
+        (True, 2),
+        "1",
+        "1/x",
+        "-1/2",
+        "[1, 2, 3]",
+        "",
+        [0, 1, 2],
+        3,
+        {"i": 0},
+    ],
 )
 def test_bad_shard_values_are_a_config_error(store: Store, tmp_path: Path, bad: object) -> None:
     src = _tree(tmp_path / "src", {"a.txt": b"a"})
@@ -194,5 +208,6 @@ def test_bad_shard_values_are_a_config_error(store: Store, tmp_path: Path, bad: 
 
 def test_shard_spellings_are_equal_and_one_shard_is_everything() -> None:
     assert Shard.parse((1, 3)) == Shard.parse([1, 3]) == Shard.parse(" 1/3 ") == Shard(1, 3)
+    assert Shard.parse("[1, 3]") == Shard.parse("1,3") == Shard(1, 3)
     assert Shard.parse(None) is None
     assert all(Shard(0, 1).contains(p) for p in ("a", "b/c", "ü"))
