@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from dsops import layout
 from dsops.catalog import Catalog, DraftRecord
-from dsops.drafts.parts import read_parts, write_new_part
+from dsops.drafts.parts import part_ids, read_parts, write_new_part
 from dsops.drafts.seal import fixed_parts, is_sealed
 from dsops.drafts.shards import Shard
 from dsops.drafts.sources import LocalFile, collect, walk
@@ -55,9 +55,18 @@ def base_view(ctx: DraftContext, draft: DraftRecord) -> pa.Table:
     return merge_parents([ctx.manifests.table(p) for p in draft.parents])
 
 
-def current_view(ctx: DraftContext, draft: DraftRecord) -> tuple[pa.Table, list[str]]:
-    """The draft's files as they stand now: parents plus every part so far."""
-    parts = read_parts(ctx.store, draft.id)
+def current_view(
+    ctx: DraftContext, draft: DraftRecord, shard: Shard | None = None
+) -> tuple[pa.Table, list[str]]:
+    """The draft's files as they stand now: parents plus every part so far.
+
+    With ``shard``, the parts other shards of the same split wrote are not read: the
+    view is then exact for that shard's paths only (all a sharded change call needs).
+    """
+    ids = part_ids(ctx.store, draft.id)
+    if shard is not None:
+        ids = [part_id for part_id in ids if not shard.disjoint_from(part_id)]
+    parts = read_parts(ctx.store, draft.id, ids)
     view = apply_parts(base_view(ctx, draft), [t for _, t, _ in parts], draft.id)
     return view, [part_id for part_id, _, _ in parts]
 
@@ -205,11 +214,18 @@ def _stage(
 
 
 def commit_part(
-    ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
+    ctx: DraftContext,
+    draft: DraftRecord,
+    table: pa.Table,
+    summary: ChangeSummary,
+    op: str,
+    shard: Shard | None = None,
 ) -> None:
     if table.num_rows == 0:
         return
-    part_id = write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
+    metadata = {"op": op, "summary": summary.to_dict()}
+    tag = shard.tag if shard is not None else ""
+    part_id = write_new_part(ctx.store, draft.id, table, metadata, tag)
     # A finalize that raced this call must either include the part or see it reported.
     if not _landed(ctx, draft, part_id):
         ctx.store.delete(layout.part_key(draft.id, part_id))
@@ -256,9 +272,9 @@ def add_files(
     files = collect(sources, folder, wildcard, recursive, follow_symlinks=follow_symlinks)
     if shard is not None:
         files = shard.select(files, lambda f: f.path)
-    view, _ = current_view(ctx, draft)
+    view, _ = current_view(ctx, draft, shard)
     rows, summary = _stage(ctx, draft, files, view, progress)
-    commit_part(ctx, draft, rows, summary, "add")
+    commit_part(ctx, draft, rows, summary, "add", shard)
     return summary
 
 
@@ -311,7 +327,7 @@ def sync_folder(
     files = sorted(found, key=lambda f: f.path)
     if shard is not None:
         files = shard.select(files, lambda f: f.path)
-    view, _ = current_view(ctx, draft)
+    view, _ = current_view(ctx, draft, shard)
     rows, summary = _stage(ctx, draft, files, view, progress)
     paths = view.column("path")
     under = (
@@ -327,7 +343,8 @@ def sync_folder(
     summary = ChangeSummary(
         **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
     )
-    commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
+    table = pa.concat_tables([rows, _remove_rows(gone)])
+    commit_part(ctx, draft, table, summary, "sync", shard)
     return summary
 
 

@@ -15,6 +15,10 @@ shard heavy (no rule that keeps files whole and stable could do better). An exac
 greedy split of the sorted ``(path, size)`` listing would balance perfectly once, but one
 new file would reshuffle every later file between shards, so a retry or a re-run would
 upload again what another shard already has.
+
+A sharded change call tags its part id (``<t>-<r>-s<i>of<n>``) and reads only the parts
+that may hold its paths — untagged ones, its own, those of another split — so n
+shards into one draft read O(n) parts between them, not O(n²) (docs/SCALING.md).
 """
 
 from __future__ import annotations
@@ -87,6 +91,27 @@ class Shard:
         if self.count == 1:
             return list(items)
         return [item for item in items if shard_of(path_of(item), self.count) == self.index]
+
+    @property
+    def tag(self) -> str:
+        """The suffix of the part ids this shard writes (``-s3of8``; none for 1 of 1)."""
+        return "" if self.count == 1 else f"-s{self.index}of{self.count}"
+
+    def disjoint_from(self, part_id: str) -> bool:
+        """Whether part ``part_id`` was written by another shard of the same split: it
+        holds none of this shard's paths, so this shard's change calls need not read it.
+
+        Example:
+            >>> Shard(0, 8).disjoint_from("00000000000000000001-ab12-s3of8")
+            True
+            >>> [Shard(0, 8).disjoint_from(p) for p in ("1-ab-s0of8", "1-ab-s1of4", "1-ab")]
+            [False, False, False]
+        """
+        _, _, tag = part_id.rpartition("-")
+        index, sep, count = tag.removeprefix("s").partition("of")
+        if not (tag.startswith("s") and sep and index.isdigit() and count.isdigit()):
+            return False
+        return int(count) == self.count and int(index) != self.index
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"

@@ -211,3 +211,31 @@ def test_shard_spellings_are_equal_and_one_shard_is_everything() -> None:
     assert Shard.parse("[1, 3]") == Shard.parse("1,3") == Shard(1, 3)
     assert Shard.parse(None) is None
     assert all(Shard(0, 1).contains(p) for p in ("a", "b/c", "ü"))
+
+
+def test_a_sharded_add_reads_no_part_of_the_other_shards(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    # n adds into one draft read O(n) parts between them, not O(n²): each reads only the
+    # parts that can hold its paths (untagged ones, its own, another split's).
+    src = _tree(tmp_path / "src", _skewed(200))
+    extra = _tree(tmp_path / "extra", {"x.txt": b"x"})
+    bucket = new_bucket(moto_endpoint)
+
+    def worker(name: str) -> Store:
+        options = {"endpoint_url": moto_endpoint, **KEYS}
+        return Store(f"s3://{bucket}/root", cache_dir=tmp_path / name, **options)
+
+    ds = Dataset.create("demo", "reads", store=worker("c"))
+    ds.add_files(extra, "extra")  # an untagged part every shard must read
+    gets = []
+    for i in range(6):
+        store = worker(f"c{i}")
+        Dataset.get(ds.id, store=store).add_files(src, shard=(i, 6))
+        gets.append(store.backend.stats["GET"])  # type: ignore[attr-defined]
+    assert len(set(gets)) == 1, gets  # the 6th add reads no more than the 1st
+    retry = worker("retry")
+    summary = Dataset.get(ds.id, store=retry).add_files(src, shard=(5, 6))
+    assert (summary.added, summary.uploaded_bytes) == (0, 0)  # it did read its own part
+    ds.finalize()
+    assert len(ds.list_files()) == 201
