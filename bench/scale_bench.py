@@ -11,6 +11,10 @@ Plain Dask (``Client.map``), not a Prefect flow: this measures dsops on the engi
 without Prefect's per-task API calls. The landing folder is read once before the runs
 so neither pays for a cold page cache.
 
+A task hashes and uploads on all cores by default (``--threads 0``), so on one machine a
+single worker is already parallel; ``--threads 1`` gives each worker one core's worth,
+as when each worker is a machine of its own.
+
 Run: ``.venv-prefect/bin/python bench/scale_bench.py [--files 30000] [--mb 1000]``
 (needs ``dsops[prefect-dask]`` for ``distributed``, and the dev extra for SeaweedFS).
 """
@@ -56,10 +60,17 @@ def make_landing(root: Path, files: int, total_mb: int, seed: int = 5) -> int:
 
 
 def add_shard(
-    url: str, options: dict[str, Any], cache: str, draft: str, landing: str, i: int, n: int
+    url: str,
+    options: dict[str, Any],
+    cache: str,
+    draft: str,
+    landing: str,
+    i: int,
+    n: int,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """One Dask task: a worker's own store and cache; returns its request counts."""
-    store = Store(url, cache_dir=cache, **options)
+    store = Store(url, cache_dir=cache, workers=threads, **options)
     started = time.time()
     summary = Dataset.get(draft, store=store).add_files(landing, "raw", shard=(i, n))
     stats = dict(store.backend.stats)  # type: ignore[attr-defined]
@@ -84,7 +95,9 @@ def _kinds(stats: Counter[str] | dict[str, int]) -> str:
     return " ".join(f"{k}={stats.get(k, 0)}" for k in KINDS if stats.get(k, 0))
 
 
-def ingest(server: Any, work: Path, landing: Path, workers: int, shards: int) -> dict[str, Any]:
+def ingest(
+    server: Any, work: Path, landing: Path, workers: int, shards: int, threads: int = 0
+) -> dict[str, Any]:
     import distributed
 
     bucket = server.new_bucket()
@@ -100,7 +113,7 @@ def ingest(server: Any, work: Path, landing: Path, workers: int, shards: int) ->
         distributed.Client(cluster) as client,
     ):
         client.wait_for_workers(workers)
-        caches = work / f"caches-{workers}w-{shards}"
+        caches = work / f"caches-{workers}w-{shards}-{threads}t"
         start = time.perf_counter()
         boss = Store(url, cache_dir=caches / "boss", **options)
         draft = Dataset.create("bench", f"scale-{workers}w-{shards}", store=boss)
@@ -113,6 +126,7 @@ def ingest(server: Any, work: Path, landing: Path, workers: int, shards: int) ->
             [str(landing)] * shards,
             range(shards),
             [shards] * shards,
+            [threads] * shards,
             pure=False,
         )
         results = client.gather(futures)
@@ -155,6 +169,13 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=1000)
     parser.add_argument("--shards", type=int, default=8, help="shards of the 1 vs 2 runs")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="hashing/transfer threads per task (0: the machine default, all cores)",
+    )
+    parser.add_argument("--no-64", action="store_true", help="skip the 64-part finalize")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="dsops-scale-"))
     try:
@@ -164,11 +185,13 @@ def main() -> None:
         for path in landing.rglob("*.bin"):  # warm the page cache for both runs alike
             path.read_bytes()
         with seaweedfs(work / "weed") as server:
-            one = ingest(server, work, landing, 1, args.shards)
+            one = ingest(server, work, landing, 1, args.shards, args.threads)
             report(one)
-            two = ingest(server, work, landing, 2, args.shards)
+            two = ingest(server, work, landing, 2, args.shards, args.threads)
             report(two)
             print(f"  speedup, 2 vs 1 worker: {one['wall'] / two['wall']:.2f}x")
+            if args.no_64:
+                return
             many = ingest(server, work, landing, 2, 64)
             report(many)
             print(f"  finalize of 64 parts: {many['finalize']:.2f} s, {_kinds(many['fin_stats'])}")
