@@ -214,6 +214,21 @@ def test_add_files_shards_together_add_the_folder_once(context, tmp_path, spelli
     assert Dataset.get(draft).list_files() == sorted(MANY)
 
 
+def test_add_files_and_sync_map_over_shard_lists():
+    # The spelling mapped tasks use: XCom/JSON lists, not tuples (the Celery tier's too).
+    from airflow.sdk import DAG
+
+    with DAG(dag_id="shard_mapping", schedule=None) as dag:
+        AddFilesOperator.partial(task_id="add", version_id="v", source="/landing").expand(
+            shard=[[i, 8] for i in range(8)]
+        )
+        SyncFolderOperator.partial(task_id="sync", version_id="v", folder="/landing").expand(
+            shard=[[0, 2], [1, 2]]
+        )
+    assert {t.task_id for t in dag.tasks} == {"add", "sync"}
+    assert dag.get_task("add").expand_input.value["shard"][7] == [7, 8]
+
+
 @pytest.mark.parametrize("shard", [[3, 3], [0], "0-3", [0, "x"]])
 def test_add_files_and_sync_refuse_a_bad_shard(context, tmp_path, shard):
     draft = _create(context)
