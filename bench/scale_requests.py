@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -62,6 +63,7 @@ def main() -> None:
         print(f"finalize of {args.shards} parts: {_kinds(store.backend.stats)}  {seconds:.2f} s")  # type: ignore[attr-defined]
     finally:
         server.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
