@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from dsops.catalog import DatasetRef, VersionRecord
     from dsops.dataset import Dataset
-    from dsops.drafts import ChangeSummary
+    from dsops.drafts import ChangeSummary, Shard, ShardArg
     from dsops.errors import DsopsError
     from dsops.manifest import ManifestDiff
     from dsops.progress import Callback
@@ -31,6 +31,8 @@ _HOMES = {
     "DatasetRef": "dsops.catalog",
     "DsopsError": "dsops.errors",
     "ManifestDiff": "dsops.manifest",
+    "Shard": "dsops.drafts",
+    "ShardArg": "dsops.drafts",
     "Store": "dsops.store",
     "VersionRecord": "dsops.catalog",
 }
@@ -56,6 +58,8 @@ __all__ = [
     "DatasetRef",
     "DsopsError",
     "ManifestDiff",
+    "Shard",
+    "ShardArg",
     "Store",
     "VersionRecord",
     "__version__",

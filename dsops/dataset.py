@@ -40,7 +40,7 @@ from dsops.catalog.state import (
     effective,
     update_state,
 )
-from dsops.drafts import ChangeSummary
+from dsops.drafts import ChangeSummary, Shard, ShardArg
 from dsops.errors import (
     ConfigError,
     CorruptRecord,
@@ -53,7 +53,7 @@ from dsops.errors import (
     VersionNotFound,
 )
 from dsops.manifest import ManifestDiff, check_part, diff, merge_parents, select, select_part
-from dsops.paths import match_mask
+from dsops.paths import join, match_mask, normalize_dataset_path
 from dsops.progress import Callback
 from dsops.store import Store
 from dsops.verify import VerifyResult, compare_folder, verify_version, with_folder
@@ -854,8 +854,16 @@ class Dataset:
         progress: Callback | None = None,
         source_options: dict[str, Any] | None = None,
         follow_symlinks: bool = False,
+        shard: ShardArg = None,
     ) -> ChangeSummary:
         """Add a file, a folder's contents, a glob, or a list of them under ``dataset_path``.
+
+        ``shard=(i, n)`` adds only shard ``i`` of ``n`` (``[i, n]`` and ``"i/n"`` are
+        accepted too): the files whose dataset path hashes to ``i`` (see
+        :mod:`dsops.drafts.shards`), so ``n`` workers adding the same source with shards
+        ``0 … n-1`` into one draft add it exactly once between them. The split depends
+        only on each file's path: stable when the source gains files, and a retried shard
+        uploads nothing it already added. A URL source downloads only its shard's objects.
 
         A source may also be a store URL (``s3://landing/2024-01-01/``): its objects are
         downloaded to a temporary folder and added with their keys as paths (a
@@ -888,6 +896,9 @@ class Dataset:
         from dsops.drafts.url_sources import download_prefix, is_url
         from dsops.drafts.url_sources import source_options as options_for
 
+        part = Shard.parse(shard)
+        folder = normalize_dataset_path(dataset_path)
+        keep = None if part is None else (lambda key: part.contains(join(folder, key)))
         items = [path] if isinstance(path, (str, os.PathLike)) else builtins.list(path)
         remote = [str(i) for i in items if is_url(str(i))]
         local: builtins.list[str | os.PathLike[str]] = [i for i in items if not is_url(str(i))]
@@ -895,7 +906,7 @@ class Dataset:
             for n, url in enumerate(remote):
                 options = options_for(url, self._store.url, self._store.options, source_options)
                 target = Path(scratch) / str(n)
-                download_prefix(url, target, **options)
+                download_prefix(url, target, select=keep, **options)
                 local.append(str(target))
             return drafts.add_files(
                 self._store.context(),
@@ -906,6 +917,7 @@ class Dataset:
                 recursive,
                 progress,
                 follow_symlinks=follow_symlinks,
+                shard=part,
             )
 
     def add_external_files(
@@ -958,8 +970,13 @@ class Dataset:
         *,
         progress: Callback | None = None,
         follow_symlinks: bool = False,
+        shard: ShardArg = None,
     ) -> ChangeSummary:
         """Mirror ``folder`` into ``dataset_path``: added, modified and removed files.
+
+        ``shard=(i, n)`` mirrors only shard ``i`` of ``n`` (as in :meth:`add_files`): it
+        adds, updates and removes only the paths of that shard, so ``n`` sharded syncs of
+        one folder into one draft together equal one full sync.
 
         Symbolic links are handled as in :meth:`add_files`: followed while they stay
         inside ``folder``, refused (:class:`~dsops.errors.UnsafeSymlink`) when they lead
@@ -972,6 +989,7 @@ class Dataset:
             dataset_path,
             progress,
             follow_symlinks=follow_symlinks,
+            shard=Shard.parse(shard),
         )
 
     @overload

@@ -19,7 +19,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dsops import Dataset
+from dsops import Dataset, Shard, ShardArg
 from dsops.errors import ConfigError
 from dsops.events import version_event
 from prefect_tasks import reporting
@@ -103,12 +103,16 @@ def add_files(
     wildcard: str | Sequence[str] | None = None,
     store: StoreArg = None,
     source_block: DsopsStore | str | None = None,
+    shard: ShardArg = None,
 ) -> str:
     """Add a file, a folder's contents, or several of them to a draft; return the draft id.
 
     Many ``add_files`` calls may run in parallel on one draft (``add_files.map``): each
     writes its own change set. Content the store already holds is not uploaded again, so
-    a retry records nothing twice.
+    a retry records nothing twice. ``shard=(i, n)`` adds only shard ``i`` of ``n`` of
+    the source (a stable split by path hash), so one landing folder fans out to ``n``
+    tasks: ``add_files.map(unmapped(draft), unmapped(folder), shard=[(i, n) for i in
+    range(n)])``.
 
     Args:
         version_id: The draft, as returned by :func:`create_dataset`.
@@ -121,12 +125,18 @@ def add_files(
         source_block: A DsopsStore block (or its name) whose S3 endpoint and credentials
             read URL sources; default: those of ``store`` when it is a block, else boto3's
             default credential chain.
+        shard: Only shard ``i`` of ``n`` of the source: ``(i, n)``, ``[i, n]`` or
+            ``"i/n"``.
 
     Example:
         ```python
         shards = ["/data/shard-0", "/data/shard-1"]
         added = add_files.map(draft, shards, dataset_path=["s0", "s1"])
         version_id = finalize_dataset(draft, wait_for=added)
+
+        # or split one folder into 8 shards:
+        added = add_files.map(unmapped(draft), unmapped("/data/landing"),
+                              shard=[(i, 8) for i in range(8)])
         ```
     """
     resolved = resolve_store(store)
@@ -135,8 +145,16 @@ def add_files(
     # The SDK downloads URL sources (with the dataset store's options for sources of the
     # same kind, unless a source block gives its own).
     options = resolve_store(source_block).options if source_block else None
-    summary = dataset.add_files(sources, dataset_path, wildcard, source_options=options)
-    logger().info("Added to %s (%s): %s", dataset.id, _name(dataset), summary)
+    summary = dataset.add_files(
+        sources, dataset_path, wildcard, source_options=options, shard=shard
+    )
+    logger().info(
+        "Added%s to %s (%s): %s",
+        f" shard {Shard.parse(shard)}" if shard is not None else "",
+        dataset.id,
+        _name(dataset),
+        summary,
+    )
     return dataset.id
 
 
@@ -146,6 +164,7 @@ def sync_folder(
     folder: str | Path,
     dataset_path: str = "",
     store: StoreArg = None,
+    shard: ShardArg = None,
 ) -> str:
     """Mirror ``folder`` into ``dataset_path`` of a draft; return the draft id.
 
@@ -159,9 +178,12 @@ def sync_folder(
         folder: The local folder to mirror.
         dataset_path: Folder inside the dataset it mirrors into (default: the root).
         store: A DsopsStore block, a saved block's name, or a store URL.
+        shard: Mirror only shard ``i`` of ``n`` (``(i, n)``, ``[i, n]`` or ``"i/n"``):
+            only that shard's paths are added, updated or removed, so ``n`` mapped syncs
+            together mirror the whole folder.
     """
     dataset = _open(version_id, store)
-    summary = dataset.sync_folder(folder, dataset_path)
+    summary = dataset.sync_folder(folder, dataset_path, shard=shard)
     logger().info("Synced %s into %s (%s): %s", folder, dataset.id, _name(dataset), summary)
     reporting.sync_artifact(dataset, str(folder), summary)
     return dataset.id

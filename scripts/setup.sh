@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create the development environments with uv (idempotent; seconds with a warm cache).
 #   .venv          dsops + Airflow + web UI + GCS/Azure backends + dev tools
-#   .venv-prefect  dsops + Prefect (+ prefect-aws) + dev tools
+#   .venv-prefect  dsops + Prefect (+ prefect-aws, prefect-dask) + dev tools
 # Airflow 3.3 and Prefect 3.9 pin incompatible FastAPI versions, so each orchestrator
 # gets its own environment, as users install one extra or the other.
 set -euo pipefail
@@ -19,7 +19,7 @@ make_env() {
 }
 make_env .venv "dev,airflow,ui,gcs,azure"
 if [ "${1:-}" != "--airflow-only" ]; then
-  make_env .venv-prefect "dev,prefect,prefect-aws"
+  make_env .venv-prefect "dev,prefect,prefect-aws,prefect-dask"
   # Azure's emulator for the fsspec backend's tests (skipped when npm is missing).
   if command -v npm >/dev/null 2>&1 && [ ! -x node_modules/.bin/azurite-blob ]; then
     npm install --silent --no-save --no-audit --no-fund azurite@3 >/dev/null 2>&1 \

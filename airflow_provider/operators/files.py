@@ -14,6 +14,7 @@ from typing import Any
 from airflow_provider._common import optional_text, require_text, text_list
 from airflow_provider.hooks.dsops import DsopsHook
 from airflow_provider.operators.base import DsopsBaseOperator
+from dsops import Shard, ShardArg
 
 
 class AddFilesOperator(DsopsBaseOperator):
@@ -30,14 +31,18 @@ class AddFilesOperator(DsopsBaseOperator):
         source_conn_id: A ``dsops`` connection whose S3 settings (keys, endpoint, region)
             are used to read URL sources; default: those of ``dsops_conn_id`` when its
             store is on S3, else boto3's default credential chain.
+        shard: Add only shard ``i`` of ``n`` of the source: ``(i, n)``, ``[i, n]`` (as
+            XCom and JSON give a tuple back) or ``"i/n"``. Map it to fan one landing
+            folder out to ``n`` workers:
+            ``AddFilesOperator.partial(...).expand(shard=[[i, 8] for i in range(8)])``.
 
     Example:
         >>> AddFilesOperator(task_id="add", version_id="{{ ti.xcom_pull('create') }}",
-        ...                  source="/data/landing").template_fields
-        ('version_id', 'source', 'dataset_path', 'wildcard')
+        ...                  source="/data/landing", shard=[0, 8]).template_fields
+        ('version_id', 'source', 'dataset_path', 'wildcard', 'shard')
     """
 
-    template_fields: Sequence[str] = ("version_id", "source", "dataset_path", "wildcard")
+    template_fields: Sequence[str] = ("version_id", "source", "dataset_path", "wildcard", "shard")
 
     def __init__(
         self,
@@ -48,6 +53,7 @@ class AddFilesOperator(DsopsBaseOperator):
         wildcard: str | Sequence[str] | None = None,
         recursive: bool = True,
         source_conn_id: str | None = None,
+        shard: ShardArg = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -57,19 +63,24 @@ class AddFilesOperator(DsopsBaseOperator):
         self.wildcard = wildcard
         self.recursive = recursive
         self.source_conn_id = source_conn_id
+        self.shard = shard
 
     def execute(self, context: Any) -> str:
         ds = self.open_version("version_id", self.version_id)
         sources = text_list("source", self.source, allow_empty=False)
         wildcard = text_list("wildcard", self.wildcard) or None
         dataset_path = optional_text("dataset_path", self.dataset_path) or ""
+        shard = Shard.parse(self.shard)
         summary = ds.add_files(
             sources,
             dataset_path,
             wildcard,
             self.recursive,
             source_options=self._source_options(),
+            shard=shard,
         )
+        if shard is not None:
+            self.log.info("Shard %s of %s", shard, ", ".join(sources))
         self.report_changes(context, ds, "Added to", summary)
         self.push_link(context, ds.id)
         return ds.id
@@ -94,23 +105,33 @@ class SyncFolderOperator(DsopsBaseOperator):
         version_id: The draft (usually ``create.output``).
         folder: The local folder to mirror.
         dataset_path: Folder inside the dataset that mirrors it (default: the root).
+        shard: Mirror only shard ``i`` of ``n`` (``(i, n)``, ``[i, n]`` or ``"i/n"``):
+            only that shard's paths are added, updated or removed, so ``n`` mapped syncs
+            (``.expand(shard=[[i, n] for i in range(n)])``) together mirror the folder.
     """
 
-    template_fields: Sequence[str] = ("version_id", "folder", "dataset_path")
+    template_fields: Sequence[str] = ("version_id", "folder", "dataset_path", "shard")
 
     def __init__(
-        self, *, version_id: str, folder: str, dataset_path: str = "", **kwargs: Any
+        self,
+        *,
+        version_id: str,
+        folder: str,
+        dataset_path: str = "",
+        shard: ShardArg = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.version_id = version_id
         self.folder = folder
         self.dataset_path = dataset_path
+        self.shard = shard
 
     def execute(self, context: Any) -> str:
         ds = self.open_version("version_id", self.version_id)
         folder = require_text("folder", self.folder)
         dataset_path = optional_text("dataset_path", self.dataset_path) or ""
-        summary = ds.sync_folder(folder, dataset_path)
+        summary = ds.sync_folder(folder, dataset_path, shard=Shard.parse(self.shard))
         self.report_changes(context, ds, "Synced into", summary)
         self.push_link(context, ds.id)
         return ds.id

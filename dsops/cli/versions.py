@@ -77,6 +77,13 @@ _FOLLOW_SYMLINKS = click.option(
     help="Also follow symbolic links that point outside the source folder (by default "
     "they are refused; links that stay inside are always followed).",
 )
+_SHARD = click.option(
+    "--shard",
+    metavar="I/N",
+    default=None,
+    help="Only shard I of N (0 <= I < N) of the sources, split by path hash: N runs with "
+    "I = 0 … N-1 into one draft take every file exactly once (docs/SCALING.md).",
+)
 
 
 @click.command()
@@ -100,6 +107,7 @@ _FOLLOW_SYMLINKS = click.option(
     "(s3://, gs://, az://, http(s)://, file://; repeatable).",
 )
 @_FOLLOW_SYMLINKS
+@_SHARD
 @global_options
 @pass_settings
 @fails_as("add files to {version_id}")
@@ -112,6 +120,7 @@ def add(
     non_recursive: bool,
     links: tuple[str, ...],
     follow_symlinks: bool,
+    shard: str | None,
 ) -> None:
     """Add files or folders to a draft, or external files with --link URL.
 
@@ -119,6 +128,7 @@ def add(
     Example:
       dsops add "$ID" ./images ./labels.csv --dataset-path train --wildcard '*.jpg'
       dsops add "$ID" --link s3://landing/2024-05-01/ --dataset-path raw
+      dsops add "$ID" /data/landing --shard 3/8      # one of 8 workers
     """
     if not paths and not links:
         raise click.UsageError("Missing argument 'PATH...' (or --link URL): nothing to add.")
@@ -136,6 +146,7 @@ def add(
                 recursive=not non_recursive,
                 progress=progress,
                 follow_symlinks=follow_symlinks,
+                shard=shard,
             )
     for url in links:
         summary += ds.add_external_files(
@@ -169,11 +180,17 @@ def remove(settings: Settings, version_id: str, patterns: tuple[str, ...]) -> No
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--dataset-path", default="", metavar="DIR", help="Folder inside the dataset.")
 @_FOLLOW_SYMLINKS
+@_SHARD
 @global_options
 @pass_settings
 @fails_as("sync {folder} into {version_id}")
 def sync(
-    settings: Settings, version_id: str, folder: str, dataset_path: str, follow_symlinks: bool
+    settings: Settings,
+    version_id: str,
+    folder: str,
+    dataset_path: str,
+    follow_symlinks: bool,
+    shard: str | None,
 ) -> None:
     """Mirror a local folder into a draft.
 
@@ -186,7 +203,7 @@ def sync(
     ds = Dataset.get(version_id, store=settings.store())
     with settings.progress() as progress:
         summary = ds.sync_folder(
-            folder, dataset_path, progress=progress, follow_symlinks=follow_symlinks
+            folder, dataset_path, progress=progress, follow_symlinks=follow_symlinks, shard=shard
         )
     settings.emit({"version_id": ds.id, **summary.to_dict()}, describe_changes(summary))
 

@@ -14,11 +14,14 @@ from dsops.drafts.changes import (
 )
 from dsops.drafts.external import add_external_files
 from dsops.drafts.finalize import finalize
+from dsops.drafts.shards import Shard, ShardArg
 from dsops.drafts.summary import ChangeSummary
 
 __all__ = [
     "ChangeSummary",
     "DraftContext",
+    "Shard",
+    "ShardArg",
     "add_external_files",
     "add_files",
     "add_stored",

@@ -12,8 +12,9 @@ import pyarrow.compute as pc
 
 from dsops import layout
 from dsops.catalog import Catalog, DraftRecord
-from dsops.drafts.parts import read_parts, write_new_part
+from dsops.drafts.parts import part_ids, read_parts, write_new_part
 from dsops.drafts.seal import fixed_parts, is_sealed
+from dsops.drafts.shards import Shard
 from dsops.drafts.sources import LocalFile, collect, walk
 from dsops.drafts.summary import ChangeSummary
 from dsops.errors import InvalidPath, SourceNotFound, VersionImmutable
@@ -54,9 +55,18 @@ def base_view(ctx: DraftContext, draft: DraftRecord) -> pa.Table:
     return merge_parents([ctx.manifests.table(p) for p in draft.parents])
 
 
-def current_view(ctx: DraftContext, draft: DraftRecord) -> tuple[pa.Table, list[str]]:
-    """The draft's files as they stand now: parents plus every part so far."""
-    parts = read_parts(ctx.store, draft.id)
+def current_view(
+    ctx: DraftContext, draft: DraftRecord, shard: Shard | None = None
+) -> tuple[pa.Table, list[str]]:
+    """The draft's files as they stand now: parents plus every part so far.
+
+    With ``shard``, the parts other shards of the same split wrote are not read: the
+    view is then exact for that shard's paths only (all a sharded change call needs).
+    """
+    ids = part_ids(ctx.store, draft.id)
+    if shard is not None:
+        ids = [part_id for part_id in ids if not shard.disjoint_from(part_id)]
+    parts = read_parts(ctx.store, draft.id, ids)
     view = apply_parts(base_view(ctx, draft), [t for _, t, _ in parts], draft.id)
     return view, [part_id for part_id, _, _ in parts]
 
@@ -204,11 +214,18 @@ def _stage(
 
 
 def commit_part(
-    ctx: DraftContext, draft: DraftRecord, table: pa.Table, summary: ChangeSummary, op: str
+    ctx: DraftContext,
+    draft: DraftRecord,
+    table: pa.Table,
+    summary: ChangeSummary,
+    op: str,
+    shard: Shard | None = None,
 ) -> None:
     if table.num_rows == 0:
         return
-    part_id = write_new_part(ctx.store, draft.id, table, {"op": op, "summary": summary.to_dict()})
+    metadata = {"op": op, "summary": summary.to_dict()}
+    tag = shard.tag if shard is not None else ""
+    part_id = write_new_part(ctx.store, draft.id, table, metadata, tag)
     # A finalize that raced this call must either include the part or see it reported.
     if not _landed(ctx, draft, part_id):
         ctx.store.delete(layout.part_key(draft.id, part_id))
@@ -248,13 +265,16 @@ def add_files(
     progress: Callback | None = None,
     *,
     follow_symlinks: bool = False,
+    shard: Shard | None = None,
 ) -> ChangeSummary:
     ensure_open(ctx, draft)
     folder = normalize_dataset_path(dataset_path)
     files = collect(sources, folder, wildcard, recursive, follow_symlinks=follow_symlinks)
-    view, _ = current_view(ctx, draft)
+    if shard is not None:
+        files = shard.select(files, lambda f: f.path)
+    view, _ = current_view(ctx, draft, shard)
     rows, summary = _stage(ctx, draft, files, view, progress)
-    commit_part(ctx, draft, rows, summary, "add")
+    commit_part(ctx, draft, rows, summary, "add", shard)
     return summary
 
 
@@ -289,8 +309,13 @@ def sync_folder(
     progress: Callback | None = None,
     *,
     follow_symlinks: bool = False,
+    shard: Shard | None = None,
 ) -> ChangeSummary:
-    """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing."""
+    """Mirror ``folder`` into ``dataset_path``: add new, update modified, remove missing.
+
+    With ``shard``, only the paths of that shard are added, updated or removed (both in
+    the folder and in the draft), so the n shards of one folder together mirror it.
+    """
     ensure_open(ctx, draft)
     prefix = normalize_dataset_path(dataset_path)
     root = os.fspath(folder)
@@ -300,7 +325,9 @@ def sync_folder(
         )
     found = walk(os.path.abspath(root), prefix, follow_symlinks=follow_symlinks)
     files = sorted(found, key=lambda f: f.path)
-    view, _ = current_view(ctx, draft)
+    if shard is not None:
+        files = shard.select(files, lambda f: f.path)
+    view, _ = current_view(ctx, draft, shard)
     rows, summary = _stage(ctx, draft, files, view, progress)
     paths = view.column("path")
     under = (
@@ -310,10 +337,14 @@ def sync_folder(
     )
     local = pa.array([f.path for f in files], pa.string())
     gone = view.filter(pc.and_(under, pc.invert(pc.is_in(paths, value_set=local))))
+    if shard is not None:
+        mine = [shard.contains(p) for p in gone.column("path").to_pylist()]
+        gone = gone.filter(pa.array(mine, pa.bool_()))
     summary = ChangeSummary(
         **{**summary.to_dict(), "removed": gone.num_rows, "removed_bytes": total_size(gone)}
     )
-    commit_part(ctx, draft, pa.concat_tables([rows, _remove_rows(gone)]), summary, "sync")
+    table = pa.concat_tables([rows, _remove_rows(gone)])
+    commit_part(ctx, draft, table, summary, "sync", shard)
     return summary
 
 

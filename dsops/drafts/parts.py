@@ -19,8 +19,9 @@ from dsops.manifest import PART_SCHEMA, read_part, write_part
 from dsops.storage import ObjectStore
 
 
-def new_part_id() -> str:
-    return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+def new_part_id(tag: str = "") -> str:
+    """``<t>-<r>`` plus ``tag`` (a shard's ``-s<i>of<n>``, see ``dsops.drafts.shards``)."""
+    return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}{tag}"
 
 
 def part_ids(store: ObjectStore, version_id: str) -> list[str]:
@@ -48,9 +49,9 @@ def read_parts(
 
 
 def write_new_part(
-    store: ObjectStore, version_id: str, table: pa.Table, metadata: dict[str, Any]
+    store: ObjectStore, version_id: str, table: pa.Table, metadata: dict[str, Any], tag: str = ""
 ) -> str:
-    part_id = new_part_id()
+    part_id = new_part_id(tag)
     store.put_if_absent(
         layout.part_key(version_id, part_id), write_part(table.cast(PART_SCHEMA), metadata)
     )

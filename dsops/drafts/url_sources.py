@@ -8,6 +8,7 @@ adds the folder; the draft's own store can be somewhere else entirely.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,13 +66,20 @@ class DownloadResult:
 
 
 def download_prefix(
-    url: str, target: str | os.PathLike[str], *, workers: int = 8, **options: Any
+    url: str,
+    target: str | os.PathLike[str],
+    *,
+    workers: int = 8,
+    select: Callable[[str], bool] | None = None,
+    **options: Any,
 ) -> DownloadResult:
     """Download every object under ``url`` into ``target``, keeping relative paths.
 
     ``url`` names a prefix (``s3://bucket/landing/day``); when nothing lies below it but
-    the URL names one object, that object is downloaded. ``options`` are the backend's
-    (``endpoint_url=``, ``access_key=`` … for S3).
+    the URL names one object, that object is downloaded. ``select`` (a relative key →
+    keep it?) downloads only part of what is listed (a shard): the others are never
+    read, and a prefix none of whose objects is selected yields an empty ``target``.
+    ``options`` are the backend's (``endpoint_url=``, ``access_key=`` … for S3).
 
     Example:
         >>> import tempfile, pathlib
@@ -84,20 +92,28 @@ def download_prefix(
     try:
         keys = [(info.key, info.size) for info in backend.list("")]
         if keys:
+            if select is not None:
+                keys = [(key, size) for key, size in keys if select(key)]
+            root.mkdir(parents=True, exist_ok=True)
             _fetch_all(backend, keys, root, workers)
             return DownloadResult(url, len(keys), sum(size for _, size in keys))
     finally:
         backend.close()
-    return _download_object(url, root, **options)
+    return _download_object(url, root, select, **options)
 
 
-def _download_object(url: str, root: Path, **options: Any) -> DownloadResult:
+def _download_object(
+    url: str, root: Path, select: Callable[[str], bool] | None, **options: Any
+) -> DownloadResult:
     """``url`` names one object rather than a prefix: download it alone."""
     parent, _, leaf = url.rstrip("/").rpartition("/")
     if leaf and not parent.endswith(":/"):
         backend = open_store(parent, **options)
         try:
             info = backend.head(leaf)
+            root.mkdir(parents=True, exist_ok=True)
+            if select is not None and not select(leaf):
+                return DownloadResult(url, 0, 0)
             _fetch_all(backend, [(leaf, info.size)], root, 1)
             return DownloadResult(url, 1, info.size)
         except FileNotFoundError:

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 MiB = 1024**2
 _MAX_PARTS = 10_000
 _MAX_COPY = 5 * 1024**3  # the largest object CopyObject copies in one request
+# Bytes up to this go in one PUT (S3 takes at most 5 GB); larger ones in parts.
+_MAX_SINGLE_PUT = 4 * 1024**3
 _BODY_ATTEMPTS = 3  # botocore retries requests, not a body stream cut mid-read
 
 # Client-level keyword arguments accepted in ``**extra``; the rest go to botocore Config.
@@ -399,8 +401,14 @@ class S3Store(RemoteStoreMixin, ObjectStore):
         return _etag(response["ETag"])
 
     def put_if_absent(self, key: str, data: bytes) -> str:
+        """Create ``key`` (``If-None-Match: *``). Bytes past 4 GiB go up in parts, so
+        even one larger than a single PUT takes (5 GB: a manifest of ~100M files) is
+        written; below that, one PUT (packs of 64 MiB stay one request)."""
         try:
             with self._errors(key, conflict=ObjectExists):
+                if len(data) > _MAX_SINGLE_PUT:
+                    full = self._key(key)
+                    return self._multipart_upload(full, data, len(data), {"IfNoneMatch": "*"})
                 response = self.client.put_object(
                     Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
                 )
@@ -506,16 +514,22 @@ class S3Store(RemoteStoreMixin, ObjectStore):
             return self._multipart_upload(self._key(key), path, size, condition)
 
     def _multipart_upload(
-        self, full_key: str, path: Path, size: int, condition: dict[str, str]
+        self, full_key: str, source: Path | bytes, size: int, condition: dict[str, str]
     ) -> str:
+        """Upload ``source`` (a file, or bytes in memory) in parts of at least the chunk
+        size, few enough for S3's 10,000-part limit."""
         part_size = max(self._chunksize, -(-size // _MAX_PARTS))
         count = -(-size // part_size)
         client = self.client
         upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=full_key)["UploadId"]
 
         def send(number: int) -> dict[str, Any]:
-            with open(path, "rb") as fh:
-                body = os.pread(fh.fileno(), part_size, (number - 1) * part_size)
+            start = (number - 1) * part_size
+            if isinstance(source, bytes):
+                body = source[start : start + part_size]
+            else:
+                with open(source, "rb") as fh:
+                    body = os.pread(fh.fileno(), part_size, start)
             response = client.upload_part(
                 Bucket=self.bucket,
                 Key=full_key,

@@ -69,6 +69,17 @@ def xcom(run: Any, task_id: str, key: str = "return_value") -> Any:
         return XComModel.deserialize_value(row)
 
 
+def mapped_xcoms(run: Any, task_id: str, key: str) -> list[Any]:
+    """The values every mapped instance of ``task_id`` pushed under ``key``."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=run.run_id, key=key, task_ids=task_id, map_indexes=None)
+        rows = session.scalars(query.where(XComModel.dag_id == run.dag_id))
+        return [XComModel.deserialize_value(row) for row in rows]
+
+
 def day(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -190,6 +201,28 @@ def test_parallel_ingestion_fans_every_shard_into_one_version(airflow_home, tmp_
     fetched = snapshot(Dataset.get(version["id"]).get_local_copy())
     expected = {f"parts/{p.name}": p.read_bytes() for p in shards.rglob("*.csv")}
     assert fetched == expected
+
+
+def test_parallel_ingestion_splits_a_flat_landing_folder_into_hash_shards(airflow_home, tmp_path):
+    landing = tmp_path / "landing"
+    files = {f"day-{n % 3}/r{n:03d}.csv": b"id\n%d\n" % n for n in range(30)}
+    files["top.csv"] = b"id\n-1\n"
+    for rel, data in files.items():
+        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing / rel).write_bytes(data)
+    run = run_dag(
+        "dsops_parallel_ingestion",
+        run_conf={"shards_dir": str(landing), "demo_shards": 0, "shards": 3},
+    )
+    states = task_states(run)
+    assert [states[f"add_shard[{i}]"] for i in range(3)] == ["success"] * 3
+    (version,) = Dataset.list(project="examples", name="shards")
+    fetched = snapshot(Dataset.get(version["id"]).get_local_copy())
+    assert fetched == {f"parts/{rel}": data for rel, data in files.items()}
+    summaries = mapped_xcoms(run, "add_shard", "summary")
+    assert len(summaries) == 3
+    assert sum(s["added"] for s in summaries) == len(files)
+    assert all(0 < s["added"] < len(files) for s in summaries)  # the work really was split
 
 
 @pytest.mark.s3

@@ -190,6 +190,72 @@ def test_sync_folder_mirrors_changes_and_pushes_the_summary(context, tmp_path):
     assert Dataset.get(draft).list_files() == ["a.txt", "new", "sub/b.txt"]
 
 
+MANY = {f"d{n % 4}/f{n:02d}.txt": f"file {n}" for n in range(24)}
+
+
+@pytest.mark.parametrize("spelling", ["tuple", "list", "text", "rendered"])
+def test_add_files_shards_together_add_the_folder_once(context, tmp_path, spelling):
+    # XCom and JSON give a tuple back as a list; a template renders "[0, 3]" as text.
+    spell = {
+        "tuple": lambda i: (i, 3),
+        "list": lambda i: [i, 3],
+        "text": lambda i: f"{i}/3",
+        "rendered": lambda i: f"[{i}, 3]",
+    }[spelling]
+    draft = _create(context)
+    src = write_tree(tmp_path / "landing", MANY)
+    added = []
+    for i in range(3):
+        AddFilesOperator(task_id="add", version_id=draft, source=str(src), shard=spell(i)).execute(
+            context
+        )
+        added.append(context["ti"].xcoms["summary"]["added"])
+    assert sum(added) == len(MANY) and all(0 < n < len(MANY) for n in added)
+    assert Dataset.get(draft).list_files() == sorted(MANY)
+
+
+def test_add_files_and_sync_map_over_shard_lists():
+    # The spelling mapped tasks use: XCom/JSON lists, not tuples (the Celery tier's too).
+    from airflow.sdk import DAG
+
+    with DAG(dag_id="shard_mapping", schedule=None) as dag:
+        AddFilesOperator.partial(task_id="add", version_id="v", source="/landing").expand(
+            shard=[[i, 8] for i in range(8)]
+        )
+        SyncFolderOperator.partial(task_id="sync", version_id="v", folder="/landing").expand(
+            shard=[[0, 2], [1, 2]]
+        )
+    assert {t.task_id for t in dag.tasks} == {"add", "sync"}
+    assert dag.get_task("add").expand_input.value["shard"][7] == [7, 8]
+
+
+@pytest.mark.parametrize("shard", [[3, 3], [0], "0-3", [0, "x"]])
+def test_add_files_and_sync_refuse_a_bad_shard(context, tmp_path, shard):
+    draft = _create(context)
+    src = write_tree(tmp_path / "landing", MANY)
+    for op in (
+        AddFilesOperator(task_id="add", version_id=draft, source=str(src), shard=shard),
+        SyncFolderOperator(task_id="sync", version_id=draft, folder=str(src), shard=shard),
+    ):
+        with pytest.raises(ConfigError, match=r"0 <= i < n"):
+            op.execute(context)
+    assert Dataset.get(draft).list_files() == []
+
+
+def test_sharded_syncs_mirror_the_whole_folder(context, tmp_path):
+    first = _new_version(context, tmp_path, MANY)
+    folder = write_tree(tmp_path / "mirror", {**MANY, "d0/f00.txt": "changed", "new": "n"})
+    (folder / "d1" / "f01.txt").unlink()
+    context["ti"] = replace(context["ti"], run_id="run-2")
+    draft = _create(context, parents=[first])
+    for i in range(2):
+        SyncFolderOperator(
+            task_id="sync", version_id=draft, folder=str(folder), shard=[i, 2]
+        ).execute(context)
+    target = Dataset.get(draft).get_mutable_local_copy(tmp_path / "copy")
+    assert snapshot(target) == snapshot(folder)
+
+
 def test_remove_files_removes_matching_paths(context, tmp_path):
     first = _new_version(context, tmp_path, FILES)
     context["ti"] = replace(context["ti"], run_id="run-2")

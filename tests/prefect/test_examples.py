@@ -120,3 +120,16 @@ def test_parallel_example_yields_one_version_with_every_shard(
     )
     assert Dataset.get(version_id).list_files() == [f"shard-{n}/{n}.csv" for n in range(3)]
     assert len(Dataset.list("ex-parallel")) == 1
+
+
+def test_parallel_example_splits_one_landing_folder_into_hash_shards(
+    examples: dict[str, Any], tmp_path: Path
+) -> None:
+    files = {f"d{n % 3}/{n:02d}.csv": f"row {n}" for n in range(24)}
+    landing = write_tree(tmp_path / "landing", files)
+    version_id = examples["parallel_ingest_flow"].parallel_ingestion(
+        [str(landing)], project="ex-split", split=4
+    )
+    fetched = snapshot(Dataset.get(version_id).get_local_copy())
+    assert fetched == {f"landing/{rel}": text.encode() for rel, text in files.items()}
+    assert len(Dataset.list("ex-split")) == 1

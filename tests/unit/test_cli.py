@@ -245,6 +245,23 @@ def test_add_options_place_and_filter_files(run: Run, tmp_path: Path) -> None:
     assert snapshot(run("get", draft).stdout.strip()) == {"imgs/a.jpg": b"a"}
 
 
+def test_add_and_sync_shards_take_every_file_once(run: Run, tmp_path: Path) -> None:
+    files = {f"d{n % 3}/f{n:02d}.txt": f"file {n}" for n in range(30)}
+    src = write_tree(tmp_path / "src", files)
+    draft = run("create", "--project", "demo", "--name", "toy").stdout.strip()
+    added = [json.loads(run("add", draft, str(src), "--shard", f"{i}/3", "--json").stdout)
+             for i in range(3)]  # fmt: skip
+    assert sum(a["added"] for a in added) == 30 and all(a["added"] < 30 for a in added)
+    (src / "d0" / "f00.txt").unlink()
+    synced = [json.loads(run("sync", draft, str(src), "--shard", f"{i}/3", "--json").stdout)
+              for i in range(3)]  # fmt: skip
+    assert sum(s["removed"] for s in synced) == 1
+    run("finalize", draft)
+    assert snapshot(run("get", draft).stdout.strip()) == snapshot(src)
+    result = run("add", draft, str(src), "--shard", "3/3", code=1)
+    assert "0 <= i < n" in result.stderr
+
+
 def test_lineage_formats_draw_the_same_dag(run: Run, tmp_path: Path) -> None:
     cats = make_version(run, write_tree(tmp_path / "c", {"c": "cat"}), name="cats")
     dogs = make_version(run, write_tree(tmp_path / "d", {"d": "dog"}), name="dogs")

@@ -266,6 +266,25 @@ def test_multipart_create_only_upload_refuses_an_existing_key(
     )  # the refused upload was aborted
 
 
+def test_large_bytes_are_created_in_parts_and_create_only(
+    small_parts_store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A manifest of ~100M files passes 5 GB, the most a single PUT takes: bytes past
+    # 4 GiB (here 10 MiB) go up in parts, still create-only.
+    monkeypatch.setattr("dsops.storage.s3._MAX_SINGLE_PUT", 10 * MiB)
+    payload = bytes(range(256)) * (11 * MiB // 256) + b"tail"
+    etag = small_parts_store.put_if_absent("manifest", payload)
+    assert etag.endswith("-3") and small_parts_store.head("manifest").etag == etag
+    assert small_parts_store.get("manifest") == payload
+    assert small_parts_store.put_if_absent("small", payload[: 9 * MiB])  # one PUT
+    assert not small_parts_store.head("small").etag.endswith("-2")
+    with pytest.raises(ObjectExists):
+        small_parts_store.put_if_absent("manifest", payload[:-1] + b"X")
+    assert small_parts_store.get("manifest") == payload
+    uploads = small_parts_store.client.list_multipart_uploads(Bucket=small_parts_store.bucket)
+    assert uploads.get("Uploads", []) == []  # the refused upload was aborted
+
+
 def test_get_file_of_a_missing_key_is_not_found(small_parts_store: S3Store, tmp_path: Path) -> None:
     with pytest.raises(ObjectNotFound):
         small_parts_store.get_file("nope", tmp_path / "x")
