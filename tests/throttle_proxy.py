@@ -44,6 +44,8 @@ class ThrottleProxy:
     faults: tuple[str, ...] = FAULTS
     seed: int = 0
     hold_seconds: float = 2.0  # how long a "timeout" answer is held back
+    latency: float = 0.0  # seconds added to every forwarded request (a slow link)
+    bytes_per_second: float = 0.0  # request bodies throttled to this rate (0: no limit)
     stats: Counter[str] = field(default_factory=Counter)
     _burst_until: float = 0.0
     _rng: random.Random = field(init=False)
@@ -121,6 +123,7 @@ class ThrottleProxy:
                 if kind == "reset":
                     _reset(conn)
                     return
+                self._delay(len(request))
                 response = self._forward(request)
                 if kind == "lost":
                     _reset(conn)
@@ -135,6 +138,11 @@ class ThrottleProxy:
             return
         finally:
             conn.close()
+
+    def _delay(self, size: int) -> None:
+        seconds = self.latency + (size / self.bytes_per_second if self.bytes_per_second else 0)
+        if seconds > 0:
+            self._stopped.wait(seconds)
 
     def _forward(self, request: bytes) -> bytes:
         with socket.create_connection(self.upstream, timeout=60) as up:
