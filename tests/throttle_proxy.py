@@ -47,6 +47,7 @@ class ThrottleProxy:
     latency: float = 0.0  # seconds added to every forwarded request (a slow link)
     bytes_per_second: float = 0.0  # request bodies throttled to this rate (0: no limit)
     stats: Counter[str] = field(default_factory=Counter)
+    ops: Counter[str] = field(default_factory=Counter)  # requests by kind: GET, PUT, LIST…
     _burst_until: float = 0.0
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -112,6 +113,8 @@ class ThrottleProxy:
                 if head is None:
                     return
                 request = reader.body(head, conn)
+                with self._lock:
+                    self.ops[_op(head[0])] += 1
                 kind = self._fault()
                 if kind == "slowdown":
                     conn.sendall(
@@ -222,6 +225,15 @@ class _Reader:
         else:
             payload = self._take(length)
         return b"\r\n".join(lines) + b"\r\n\r\n" + payload
+
+
+def _op(request_line: bytes) -> str:
+    """The S3 request kind: the HTTP method, or LIST for a listing GET."""
+    method, _, rest = request_line.partition(b" ")
+    target = rest.split(b" ", 1)[0]
+    if method == b"GET" and (b"list-type=" in target or b"delimiter=" in target):
+        return "LIST"
+    return method.decode("ascii", "replace")
 
 
 def _reset(conn: socket.socket) -> None:

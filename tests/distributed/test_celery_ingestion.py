@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from dsops import Dataset, Store
-from tests.distributed.conftest import HEARTBEAT_TIMEOUT, CeleryCluster
+from tests.distributed.cluster import HEARTBEAT_TIMEOUT, CeleryCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 
