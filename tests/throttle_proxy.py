@@ -161,10 +161,12 @@ class _Reader:
 
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
-        self.buffer = b""
+        # A bytearray: appending is amortized O(1), so a 64 MiB body costs one copy, not
+        # a quadratic series of them.
+        self.buffer = bytearray()
 
     def _fill(self) -> bool:
-        chunk = self.conn.recv(1 << 16)
+        chunk = self.conn.recv(1 << 20)
         self.buffer += chunk
         return bool(chunk)
 
@@ -172,21 +174,26 @@ class _Reader:
         while b"\r\n\r\n" not in self.buffer:
             if not self._fill():
                 return None
-        raw, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        end = self.buffer.index(b"\r\n\r\n")
+        raw = bytes(self.buffer[:end])
+        del self.buffer[: end + 4]
         return raw.split(b"\r\n")
 
     def _take(self, n: int) -> bytes:
         while len(self.buffer) < n:
             if not self._fill():
                 raise ConnectionError("client closed mid-body")
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
         return data
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:
             if not self._fill():
                 raise ConnectionError("client closed mid-body")
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        end = self.buffer.index(b"\r\n")
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
         return line
 
     def body(self, head: list[bytes], conn: socket.socket) -> bytes:
