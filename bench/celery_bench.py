@@ -85,7 +85,7 @@ def main() -> None:
         )
     counts = [int(n) for n in args.workers.split(",")]
     results: dict[int, float] = {}
-    with seaweedfs(work / "seaweedfs") as s3:
+    with seaweedfs(Path(tempfile.mkdtemp(prefix="seaweedfs-", dir=work))) as s3:
         for n in counts:
             root = Path(tempfile.mkdtemp(prefix=f"w{n}-", dir=work))
             t0 = time.perf_counter()

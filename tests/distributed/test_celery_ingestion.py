@@ -84,6 +84,16 @@ def tries(api: httpx.Client, run_id: str, map_index: int) -> list[dict[str, Any]
     return list(answer.json()["task_instances"])
 
 
+def added(api: httpx.Client, run_id: str, map_index: int) -> int | None:
+    """``added`` in the summary XCom of a shard task's last try (None: not readable)."""
+    answer = api.get(
+        f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/add_shard/xcomEntries/summary",
+        params={"map_index": map_index, "deserialize": True},
+    )
+    value = answer.json().get("value") if answer.status_code == 200 else None
+    return int(value["added"]) if isinstance(value, dict) and "added" in value else None
+
+
 def shard_tis(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     return [ti for ti in task_instances(api, run_id) if ti["task_id"] == "add_shard"]
 
@@ -136,7 +146,8 @@ def test_killed_worker_tasks_retried_on_the_other(
 ) -> None:
     # Slow the store link so that each shard's upload takes seconds: the kill lands
     # while shard tasks run.
-    expected = write_shards(tmp_path / "shards", "r2", files=8, size=256 * 1024)
+    per_shard = 8
+    expected = write_shards(tmp_path / "shards", "r2", files=per_shard, size=256 * 1024)
     ingested.update(expected)
     victim = celery_cluster.workers["w1"]
     celery_cluster.proxy.bytes_per_second = 384 * 1024
@@ -161,6 +172,7 @@ def test_killed_worker_tasks_retried_on_the_other(
             elapsed = time.monotonic() - killed_at
             tis = shard_tis(api, run_id)
             history = {ti["map_index"]: tries(api, run_id, ti["map_index"]) for ti in tis}
+            retried_added = {i["map_index"]: added(api, run_id, i["map_index"]) for i in running}
     finally:
         celery_cluster.proxy.bytes_per_second = 0
     assert state == "success", f"{tis}\n{celery_cluster.logs()}"
@@ -174,9 +186,12 @@ def test_killed_worker_tasks_retried_on_the_other(
         assert worker_of(last) == "w2" and last["state"] == "success", last
     assert all(ti["state"] == "success" for ti in tis)
     assert_version(celery_cluster, tmp_path, ingested)
+    # A retry adds everything (the killed try died before its part) or nothing (after).
+    assert all(n in (0, per_shard, None) for n in retried_added.values()), retried_added
     print(
         f"killed w1 ({len(killed)} processes) with shards {hit} running; "
-        f"run done {elapsed:.1f}s later (heartbeat timeout {HEARTBEAT_TIMEOUT}s)"
+        f"run done {elapsed:.1f}s later (heartbeat timeout {HEARTBEAT_TIMEOUT}s); "
+        f"files added by the retries: {retried_added}"
     )
 
 
