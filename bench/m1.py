@@ -15,10 +15,16 @@ from dsops.drafts import finalize
 from dsops.manifest import MANIFEST_SCHEMA
 from dsops.storage import dump_json
 
+SYNTHETIC_PACK = "packs/" + "5" * 64
+
 
 def synthetic_parent(store: Store, rows: int) -> str:
-    """Write a finalized version whose manifest has ``rows`` rows (objects not stored)."""
+    """Write a finalized version whose manifest has ``rows`` rows, all naming one pack of
+    zeros (stored, so finalize's content check passes; its bytes match no file hash, so
+    fetching a file of it is refused as corrupt: page and search it, never download)."""
     version_id = new_version_id()
+    if not store.backend.exists(SYNTHETIC_PACK):
+        store.backend.put(SYNTHETIC_PACK, bytes(rows + 6000))
     paths = [f"shard_{i % 1000:04d}/item_{i:07d}.jpg" for i in range(rows)]
     paths.sort()
     hashes = [f"{i:064x}" for i in range(rows)]
@@ -27,11 +33,13 @@ def synthetic_parent(store: Store, rows: int) -> str:
             "path": paths,
             "size": pa.array([1000 + i % 5000 for i in range(rows)], pa.int64()),
             "hash": hashes,
-            "object": ["packs/synthetic"] * rows,
+            "object": [SYNTHETIC_PACK] * rows,
             "offset": pa.array(range(rows), pa.int64()),
             "length": pa.array([1000 + i % 5000 for i in range(rows)], pa.int64()),
             "origin": [version_id] * rows,
             "mtime": pa.array([0] * rows, pa.int64()),
+            "link": [""] * rows,
+            "link_validator": [""] * rows,
         },
         schema=MANIFEST_SCHEMA,
     )

@@ -94,6 +94,16 @@ class DatasetNotFound(VersionNotFound):
     """No finalized version exists for ``project/name``."""
 
 
+class NoMatchingDataset(DatasetNotFound, ValueError):
+    """No dataset version matches a ClearML-style lookup (``dsops.clearml.Dataset.get``);
+    also a ``ValueError``, as ClearML raises."""
+
+
+class ServerOnly(DsopsError, NotImplementedError):
+    """A ClearML feature that needs a ClearML server (tasks, the web app); the message
+    names the dsops equivalent."""
+
+
 class VersionDeleted(VersionNotFound):
     """The version was deleted (its tombstone keeps the record for lineage)."""
 
@@ -210,6 +220,7 @@ __all__ = [
     "ManifestError",
     "MetadataNotFound",
     "MissingDependency",
+    "NoMatchingDataset",
     "NotFinalized",
     "ObjectExists",
     "ObjectNotFound",
@@ -218,6 +229,7 @@ __all__ = [
     "ProtectedVersion",
     "ReadOnlyFileSystem",
     "RenameConflict",
+    "ServerOnly",
     "SourceNotFound",
     "StoreError",
     "StoreFormatError",

@@ -5,6 +5,9 @@ See ``docs/FORMAT.md`` for the meaning of each key.
 
 from __future__ import annotations
 
+import string
+from urllib.parse import unquote
+
 FORMAT_VERSION = 1
 MARKER = "dsops.json"
 
@@ -35,20 +38,51 @@ def version_key(version_id: str) -> str:
 VERSIONS_PREFIX = "versions/"
 
 
+_KEY_SAFE = frozenset(string.ascii_letters + string.digits + "._-")
+
+
+def key_segment(text: str) -> str:
+    """One project segment or dataset name as it appears in keys (FORMAT.md, "Names"):
+    every UTF-8 byte of a character other than ``A-Z a-z 0-9 . _ -`` as ``%XX``, so a
+    plain name is its own key segment.
+
+    Example:
+        >>> key_segment("cats"), key_segment("MNIST Training Dataset"), key_segment("é%")
+        ('cats', 'MNIST%20Training%20Dataset', '%C3%A9%25')
+    """
+    return "".join(c if c in _KEY_SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
+
+
+def dataset_key(project: str, name: str) -> str:
+    """``<project segments>/<name>``, each escaped with :func:`key_segment`."""
+    return "/".join(key_segment(p) for p in [*project.split("/"), name])
+
+
+def parse_dataset_key(text: str) -> tuple[str, str]:
+    """The ``(project, name)`` a :func:`dataset_key` names.
+
+    Example:
+        >>> parse_dataset_key("dataset_examples/MNIST/MNIST%20Training%20Dataset")
+        ('dataset_examples/MNIST', 'MNIST Training Dataset')
+    """
+    parts = [unquote(p, errors="strict") for p in text.split("/")]
+    return "/".join(parts[:-1]), parts[-1]
+
+
 def names_prefix(project: str, name: str) -> str:
-    return f"names/{project}/{name}/"
+    return f"names/{dataset_key(project, name)}/"
 
 
 def name_key(project: str, name: str, semver: str) -> str:
-    return f"names/{project}/{name}/{semver}"
+    return f"names/{dataset_key(project, name)}/{semver}"
 
 
 def ref_key(project: str, name: str, alias: str) -> str:
-    return f"refs/{project}/{name}/{alias}"
+    return f"refs/{dataset_key(project, name)}/{alias}"
 
 
 def refs_prefix(project: str, name: str) -> str:
-    return f"refs/{project}/{name}/"
+    return f"refs/{dataset_key(project, name)}/"
 
 
 def draft_key(version_id: str) -> str:
@@ -91,7 +125,7 @@ DELETED_PREFIX = "deleted/"
 
 def rename_key(project: str, name: str) -> str:
     """Create-only: the commit point of a rename/move, naming where the dataset went."""
-    return f"renames/{project}/{name}.json"
+    return f"renames/{dataset_key(project, name)}.json"
 
 
 RENAMES_PREFIX = "renames/"
@@ -99,7 +133,7 @@ RENAMES_PREFIX = "renames/"
 
 def rename_target_key(project: str, name: str) -> str:
     """Create-only claim of a rename's target name, written before the marker."""
-    return f"renames-to/{project}/{name}.json"
+    return f"renames-to/{dataset_key(project, name)}.json"
 
 
 RENAME_TARGETS_PREFIX = "renames-to/"

@@ -11,7 +11,13 @@ from dsops.cache import LocalCache
 from dsops.catalog import Catalog
 from dsops.drafts import DraftContext
 from dsops.drafts.url_sources import source_options
-from dsops.errors import CorruptRecord, ObjectExists, ObjectNotFound, StoreFormatError
+from dsops.errors import (
+    CorruptRecord,
+    ObjectExists,
+    ObjectNotFound,
+    StoreFormatError,
+    VersionDeleted,
+)
 from dsops.manifest import ManifestLoader
 from dsops.objects.links import LinkReader
 from dsops.storage import ObjectStore, dump_json, open_store
@@ -59,7 +65,8 @@ class Store:
         self.manifests = ManifestLoader(
             self.backend,
             self.cache.manifests_dir,
-            expected_hash=lambda version_id: self.catalog.version(version_id).manifest_hash,
+            expected_hash=self._manifest_hash,
+            missing=self._manifest_gone,
             mkdirs=self.cache.sharing.mkdirs,
             file_mode=self.cache.sharing.content_mode,
         )
@@ -69,6 +76,30 @@ class Store:
         self.workers = workers
         self._marked = False
         self._lock = threading.Lock()
+
+    def _manifest_hash(self, version_id: str) -> str:
+        """The manifest hash a version's record carries, a deleted version's included:
+        a child's diff against its deleted parent reads the parent's manifest."""
+        try:
+            return self.catalog.version(version_id).manifest_hash
+        except VersionDeleted:
+            record = self.catalog.tombstone(version_id)
+            if record is None:
+                raise
+            return record.manifest_hash
+
+    def _manifest_gone(self, version_id: str) -> VersionDeleted | None:
+        """The error for a missing manifest of a deleted version (None: not deleted)."""
+        record = self.catalog.tombstone(version_id)
+        if record is None:
+            return None
+        return VersionDeleted(
+            f"Version {version_id} ({record.ref}) was deleted and gc removed its manifest: "
+            "nothing can be compared with it any more (a child of it still reads back in "
+            "full: every manifest is a full view; compare with another version instead).",
+            version_id=version_id,
+            store=self.url,
+        )
 
     @property
     def transfer_workers(self) -> int:

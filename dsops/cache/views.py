@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from dsops.cache.objects import ObjectCache, is_stamped, stamp
 from dsops.errors import InvalidPath
 from dsops.hashing import hash_file
+from dsops.manifest.scalars import string
 from dsops.progress import Callback
 
 _FICLONE = 0x40049409
@@ -76,7 +77,9 @@ def damaged_files(rows: pa.Table, target: Path) -> list[str]:
     are not looked for. Rows come from a validated manifest, so their paths are safe.
     """
     root = os.path.abspath(target)
-    dests = pc.binary_join_element_wise(root, rows.column("path"), "/").to_pylist()
+    # Scalars from buffers: a Python str here would make pyarrow import pandas.
+    dests = pc.binary_join_element_wise(string(root), rows.column("path"), string("/"))
+    dests = dests.to_pylist()
     hashes = rows.column("hash").to_pylist()
     sizes = rows.column("size").to_pylist()
     lstat, is_reg = os.lstat, stat.S_ISREG

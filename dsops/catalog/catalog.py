@@ -300,7 +300,7 @@ class Catalog:
         for key in self.store.list_keys(prefix):
             if not key.endswith(".json"):
                 continue
-            project, _, name = key[len(prefix) : -len(".json")].rpartition("/")
+            project, name = layout.parse_dataset_key(key[len(prefix) : -len(".json")])
             if (project, name) not in self._renames:
                 try:
                     data = self.store.get_json(key)
@@ -478,9 +478,14 @@ class Catalog:
 
     # --- semantic versions ------------------------------------------------------------
 
+    def direct_keys(self, prefix: str) -> list[str]:
+        """Keys right under ``prefix``: ``names/a/b/`` also prefixes the keys of dataset
+        ``c`` in project ``a/b`` (``names/a/b/c/1.0.0``), which are not dataset b's."""
+        return [k for k in self.store.list_keys(prefix) if "/" not in k[len(prefix) :]]
+
     def labels(self, project: str, name: str) -> list[str]:
         prefix = layout.names_prefix(project, name)
-        return [key[len(prefix) :] for key in self.store.list_keys(prefix)]
+        return [key[len(prefix) :] for key in self.direct_keys(prefix)]
 
     def claim_label(self, record: DraftRecord) -> str:
         """Claim the draft's semver (explicit, or the next free patch) create-only.
@@ -539,7 +544,7 @@ class Catalog:
     ) -> dict[str, str]:
         """alias → version id for one dataset (``on_corrupt``: skip corrupt aliases)."""
         prefix = layout.refs_prefix(project, name)
-        keys = self.store.list_keys(prefix)
+        keys = self.direct_keys(prefix)
         result = {}
         for key in keys:
             try:
@@ -611,7 +616,7 @@ class Catalog:
     ) -> list[str]:
         prefix = layout.names_prefix(project, name)
         ids = []
-        for key in self.store.list_keys(prefix):
+        for key in self.direct_keys(prefix):
             owner = _tolerant(on_corrupt, self._claimed_by, key)
             if owner and owner not in ids:
                 ids.append(owner)

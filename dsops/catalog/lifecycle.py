@@ -429,8 +429,8 @@ def complete_rename(catalog: Catalog, project: str, name: str, marker: Rename) -
     every label under at least one name; returns True if anything was left to move.
     """
     store = catalog.store
-    old_claims = store.list_keys(layout.names_prefix(project, name))
-    old_refs = store.list_keys(layout.refs_prefix(project, name))
+    old_claims = catalog.direct_keys(layout.names_prefix(project, name))
+    old_refs = catalog.direct_keys(layout.refs_prefix(project, name))
     for key in old_claims:
         label = key.rsplit("/", 1)[1]
         _copy(store, key, layout.name_key(marker.project, marker.name, label))

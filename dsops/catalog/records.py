@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,8 @@ from typing import Any, TypeVar
 
 from dsops.errors import ConfigError, CorruptRecord, ManifestError
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_MAX_SEGMENT = 128
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 _VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -59,19 +61,41 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
+def _segment_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a project segment or a dataset name (None: it can)."""
+    if not text:
+        return "it is empty"
+    if text in (".", ".."):
+        return f"{text!r} is not a name"
+    if len(text) > _MAX_SEGMENT:
+        return f"it is longer than {_MAX_SEGMENT} characters"
+    if text != text.strip():
+        return "it starts or ends with a space"
+    for c in text:
+        if c in "/@\\" or unicodedata.category(c) in _CONTROL:
+            return f"it contains {c!r} ('/', '@', '\\' and control characters are refused)"
+    return None
+
+
 def check_project_name(project: str, name: str) -> None:
-    """Projects may nest with ``/``; each segment, and the name, is a plain identifier."""
-    if not project or not all(_SEGMENT.match(p) for p in project.split("/")):
-        raise ConfigError(
-            f"Invalid project {project!r}: use letters, digits, '.', '_' or '-', "
-            "optionally nested with '/' (e.g. 'vision/cats').",
-            project=project,
-        )
-    if not name or not _SEGMENT.match(name):
-        raise ConfigError(
-            f"Invalid dataset name {name!r}: use letters, digits, '.', '_' or '-'.",
-            name=name,
-        )
+    """Projects may nest with ``/``; each segment, and the name, is a display name.
+
+    Letters of any script, digits, spaces inside, punctuation: ``"dataset_examples/MNIST"``
+    / ``"MNIST Training Dataset"``. Refused: empty segments, ``.`` and ``..``, leading or
+    trailing spaces, ``/`` in a name, ``@`` (it ends the name in a reference), ``\\``, and
+    control characters (NUL, newlines, tabs, …). Keys escape them (docs/FORMAT.md, "Names").
+    """
+    for segment in project.split("/") if project else [""]:
+        problem = _segment_problem(segment)
+        if problem:
+            raise ConfigError(
+                f"Invalid project {project!r}: {problem}. Nest projects with '/' "
+                "(e.g. 'vision/cats').",
+                project=project,
+            )
+    problem = _segment_problem(name) if isinstance(name, str) else "it is not text"
+    if problem:
+        raise ConfigError(f"Invalid dataset name {name!r}: {problem}.", name=name)
 
 
 def _to_dict(record: Any) -> dict[str, Any]:

@@ -205,7 +205,11 @@ def update_state(
             current: VersionState | None = parse_state(store, version_id, data)
         except ObjectNotFound:
             current, etag = None, ""
-        new = replace(change(current or VersionState(id=version_id)), updated_at=now_iso())
+        base = current or VersionState(id=version_id)
+        changed = change(base)
+        if changed == base:
+            return base  # nothing to change: write nothing (a refused or repeated change)
+        new = replace(changed, updated_at=now_iso())
         body = dump_json(new.to_dict())
         try:
             if current is None:

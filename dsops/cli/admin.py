@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import importlib
 import math
+from typing import TYPE_CHECKING
 
 import click
 
 from dsops.catalog import check_alias
 from dsops.cli.failures import OperationFailed, fails_as
-from dsops.cli.output import REF, RefNames, Settings, global_options, pass_settings
+from dsops.cli.output import (
+    REF,
+    YES,
+    RefNames,
+    Settings,
+    confirm,
+    global_options,
+    pass_settings,
+    stdin_is_terminal,
+)
 from dsops.dataset import Dataset
 from dsops.render import human_size, plural, printable
+
+if TYPE_CHECKING:
+    from dsops.gc import GcResult
 
 
 @click.command()
@@ -57,32 +70,71 @@ def alias(settings: Settings, ref: str, alias_name: str) -> None:
     help="Only remove what is older than this (e.g. 12h, 7d, 3600s).",
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
+@YES
 @global_options
 @pass_settings
 @fails_as("collect garbage")
-def gc(settings: Settings, grace: str, dry_run: bool) -> None:
-    """Remove what crashes and finished drafts leave behind in the store.
+def gc(settings: Settings, grace: str, dry_run: bool, yes: bool) -> None:
+    """Reclaim storage: remove what deletes, crashes and finished drafts leave behind.
 
-    Finalized drafts' parts, drafts abandoned for longer than --grace, unreferenced
-    packs/objects and dangling version claims. Recent content is always kept, so running
-    it beside active pipelines is safe.
+    Content no live version, open draft or metadata references (a deleted version's
+    once it was deleted longer than --grace ago), finalized and deleted versions'
+    drafts, drafts abandoned for longer than --grace, deleted versions' manifests and
+    dangling version claims. Recent content is always kept, so running it beside active
+    pipelines is safe. Labels of deleted versions are kept (never reused). On a terminal
+    it shows what it will remove and asks first (--yes skips the question).
 
     \b
     Example:
       dsops gc --grace 3d --dry-run
+      dsops gc --grace 3d --yes
     """
     from dsops.gc import collect_garbage
 
     seconds = _parse_age(grace)
-    result = collect_garbage(settings.store(), grace_seconds=seconds, dry_run=dry_run)
-    verb = "would remove" if dry_run else "removed"
-    settings.emit(
-        result.to_dict(),
+    store = settings.store()
+    if not dry_run and not yes and stdin_is_terminal():
+        plan = collect_garbage(store, grace_seconds=seconds, dry_run=True)
+        if _removes_anything(plan):
+            confirm(yes, "Remove this garbage for good?", _gc_lines(plan))
+    result = collect_garbage(store, grace_seconds=seconds, dry_run=dry_run)
+    settings.emit(result.to_dict(), "\n".join(_gc_lines(result)))
+
+
+def _removes_anything(result: GcResult) -> bool:
+    return any(
+        (
+            result.finalized_drafts,
+            result.abandoned_drafts,
+            result.deleted_drafts,
+            result.objects,
+            result.claims,
+            result.deleted_manifests,
+            result.states,
+            result.rolled_forward,
+        )
+    )
+
+
+def _gc_lines(result: GcResult) -> list[str]:
+    """What a collection removed (would remove), and what it could not free."""
+    verb = "would remove" if result.dry_run else "removed"
+    lines = [
         f"{verb}: {plural(len(result.finalized_drafts), 'finalized draft')}, "
         f"{plural(len(result.abandoned_drafts), 'abandoned draft')}, "
         f"{plural(len(result.objects), 'object')} ({human_size(result.freed_bytes)}), "
         f"{plural(len(result.claims), 'dangling claim')}",
-    )
+        f"deleted versions: {plural(len(result.deleted_drafts), 'draft')}, "
+        f"{plural(len(result.deleted_manifests), 'manifest')} "
+        f"({len(result.kept_manifests)} kept: parents of live versions or drafts), "
+        f"{plural(len(result.states), 'state document')}",
+        f"freed {human_size(result.freed_bytes)}; held {human_size(result.held_bytes)} of "
+        f"dead data in {plural(result.held_packs, 'partly live pack')}",
+    ]
+    if result.rolled_forward:
+        done = "would complete" if result.dry_run else "completed"
+        lines.append(f"{done} {plural(len(result.rolled_forward), 'interrupted delete')}")
+    return lines
 
 
 def _parse_age(text: str) -> float:

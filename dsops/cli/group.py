@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from typing import IO, Any
 
 import click
 
@@ -67,9 +68,28 @@ COMMANDS: list[tuple[str, str, str]] = [
     ),
     ("metadata", "describe", "Attach, read and list named metadata values of a version."),
     ("alias", "admin", "Point an alias (e.g. prod) at a version, creating or moving it."),
-    ("gc", "admin", "Remove what crashes and finished drafts leave behind in the store."),
+    (
+        "gc",
+        "admin",
+        "Reclaim storage: remove what deletes, crashes and finished drafts leave behind.",
+    ),
     ("ui", "admin", "Serve the read-only web UI over the store."),
 ]
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as every refusal is: one line, naming the fix (exit 2)."""
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> OneLineUsageError:
+        if isinstance(exc, cls):
+            return exc
+        return cls(exc.format_message(), exc.ctx)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        where = self.ctx.command_path if self.ctx is not None else "dsops"
+        message = " ".join(self.format_message().split()).rstrip(".")  # one line
+        click.echo(f"Error: {message} (see `{where} --help`).", file=file, err=True)
 
 
 class DsopsGroup(click.Group):
@@ -77,6 +97,24 @@ class DsopsGroup(click.Group):
     ``finalize``."""
 
     aliases = {"close": "finalize"}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise OneLineUsageError.of(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise OneLineUsageError.of(exc) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, _, _ in COMMANDS]

@@ -85,6 +85,11 @@ def _isatty(stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a question could be answered (``confirm`` asks only then)."""
+    return _isatty(sys.stdin)
+
+
 def stdout_is_terminal() -> bool:
     """True when stdout is a terminal (raw bytes would garble it)."""
     return _isatty(sys.stdout)

@@ -34,7 +34,9 @@ def _from_parquet(
         # Single-threaded: a read through Arrow's CPU pool leaves its native threads
         # running, and about 1 process in 30 then aborts at exit with "terminate called
         # without an active exception" (apache/arrow#34314).
-        table = pq.read_table(pa.BufferReader(data), use_threads=False)
+        # ParquetFile, not read_table: read_table goes through pyarrow.dataset, whose
+        # import pulls in pandas (a third of a second of every command that reads one).
+        table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise ManifestError(
             f"{what} is not a readable Parquet file ({exc}); the store object may be "

@@ -55,8 +55,11 @@ class ManifestLoader:
         expected_hash: Callable[[str], str] | None = None,
         mkdirs: Callable[[Path], None] | None = None,
         file_mode: int | None = None,
+        missing: Callable[[str], Exception | None] | None = None,
     ) -> None:
         self.store = store
+        # version id → the error to raise when its manifest is gone (None: the default).
+        self._missing = missing
         self._mkdirs = mkdirs or (lambda path: path.mkdir(parents=True, exist_ok=True))
         self._file_mode = file_mode  # a team cache's copies are readable by the group
         # version id → the manifest hash its record carries, used when a call gives none.
@@ -74,6 +77,9 @@ class ManifestLoader:
         try:
             return self.store.get(layout.manifest_key(version_id))
         except ObjectNotFound:
+            known = self._missing(version_id) if self._missing is not None else None
+            if known is not None:
+                raise known from None
             raise VersionNotFound(
                 f"The manifest of version {version_id} is missing from {self.store.url}; "
                 "the version may be incomplete or garbage-collected.",

@@ -15,9 +15,11 @@ import pyarrow.compute as pc
 from dsops import layout
 from dsops.errors import InvalidManifest
 from dsops.hashing import empty_digest
+from dsops.manifest.scalars import EMPTY, ZERO, int64, string, strings
 from dsops.paths import check_paths
 
 _NOT_HEX = "[^0-9a-f]"
+_SIXTY_FOUR = int64(64)
 _OBJECT_KEY = r"^(packs/[0-9a-f]{64}|objects/[0-9a-f]{2}/[0-9a-f]{64})?$"
 _LINK_URL = rf"^({'|'.join(layout.LINK_SCHEMES)})://[^\x00-\x1f]+$"
 
@@ -35,7 +37,7 @@ def validate_part(table: pa.Table, what: str = "draft part") -> None:
     _check_no_nulls(table, what)
     check_paths(table.column("path"), what)
     _fail_first(table, _not_digest(table.column("hash")), what, _BAD_HASH)
-    _check_rows(table.filter(pc.equal(table.column("op"), "add")), what)
+    _check_rows(table.filter(pc.equal(table.column("op"), string("add"))), what)
 
 
 _BAD_HASH = "has a hash that is not 64 lowercase hex characters (BLAKE3)"
@@ -45,7 +47,8 @@ def _not_digest(digest: pa.ChunkedArray) -> pa.ChunkedArray:
     # Length plus an unanchored search for one bad character: twice as fast as the
     # anchored regex (RE2 stops at the first hit and runs a tiny DFA).
     return pc.or_(
-        pc.not_equal(pc.binary_length(digest), 64), pc.match_substring_regex(digest, _NOT_HEX)
+        pc.not_equal(pc.binary_length(digest), _SIXTY_FOUR),
+        pc.match_substring_regex(digest, _NOT_HEX),
     )
 
 
@@ -60,7 +63,7 @@ def _text_column(table: pa.Table, name: str) -> pa.ChunkedArray:
     """Column ``name``; all ``""`` for a table that predates it (stored content only)."""
     if name in table.column_names:
         return table.column(name)
-    return pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
+    return pa.chunked_array([strings("", table.num_rows)])
 
 
 def _bad_link(
@@ -74,8 +77,8 @@ def _bad_link(
     if not pc.any(is_link).as_py():
         return is_link
     wrong = pc.or_(
-        pc.or_(pc.not_equal(obj, ""), pc.equal(validator, "")),
-        pc.or_(pc.not_equal(offset, 0), pc.not_equal(length, 0)),
+        pc.or_(pc.not_equal(obj, EMPTY), pc.equal(validator, EMPTY)),
+        pc.or_(pc.not_equal(offset, ZERO), pc.not_equal(length, ZERO)),
     )
     bad_url = pc.invert(pc.match_substring_regex(link, _LINK_URL))
     return pc.and_(is_link, pc.or_(wrong, bad_url))
@@ -94,8 +97,8 @@ def _check_rows(table: pa.Table, what: str) -> None:
     digest, obj = table.column("hash"), table.column("object")
     size, offset, length = table.column("size"), table.column("offset"), table.column("length")
     link, validator = _text_column(table, "link"), _text_column(table, "link_validator")
-    is_link = pc.not_equal(link, "")
-    empty = pc.equal(size, 0)
+    is_link = pc.not_equal(link, EMPTY)
+    empty = pc.equal(size, ZERO)
     is_pack = pc.starts_with(obj, "packs/")
     is_whole = pc.starts_with(obj, "objects/")
     # The key a whole object must have; built only for such rows (usually few).
@@ -103,14 +106,18 @@ def _check_rows(table: pa.Table, what: str) -> None:
         pc.if_else(
             is_whole,
             pc.binary_join_element_wise(
-                "objects/", pc.utf8_slice_codeunits(digest, 0, 2), "/", digest, ""
+                string("objects/"),
+                pc.utf8_slice_codeunits(digest, 0, 2),
+                string("/"),
+                digest,
+                EMPTY,
             ),
             obj,
         )
         if pc.any(is_whole).as_py()
         else obj
     )
-    limit = pa.scalar(layout.MAX_PACK_SIZE, pa.int64())
+    limit = int64(layout.MAX_PACK_SIZE)
     rules: list[tuple[pa.ChunkedArray | pa.Array, str]] = [
         (_not_digest(digest), _BAD_HASH),
         (
@@ -118,17 +125,20 @@ def _check_rows(table: pa.Table, what: str) -> None:
             "names an object key that is neither '', packs/<64 hex> nor objects/<h[:2]>/<h>",
         ),
         (
-            pc.or_(pc.less(size, 0), pc.or_(pc.less(offset, 0), pc.less(length, 0))),
+            pc.or_(pc.less(size, ZERO), pc.or_(pc.less(offset, ZERO), pc.less(length, ZERO))),
             "has a negative size, offset or length",
         ),
         (
-            pc.and_(empty, pc.or_(pc.not_equal(obj, ""), pc.not_equal(digest, empty_digest()))),
+            pc.and_(
+                empty,
+                pc.or_(pc.not_equal(obj, EMPTY), pc.not_equal(digest, string(empty_digest()))),
+            ),
             "is an empty file with an object or a hash other than the empty content's",
         ),
         (
             pc.and_(
                 pc.and_(pc.invert(empty), pc.invert(is_link)),
-                pc.or_(pc.equal(obj, ""), pc.not_equal(length, size)),
+                pc.or_(pc.equal(obj, EMPTY), pc.not_equal(length, size)),
             ),
             "is a non-empty file without an object, or its length differs from its size",
         ),
@@ -138,15 +148,15 @@ def _check_rows(table: pa.Table, what: str) -> None:
             f"whose scheme is not one of {', '.join(layout.LINK_SCHEMES)}",
         ),
         (
-            pc.and_(pc.invert(is_link), pc.not_equal(validator, "")),
+            pc.and_(pc.invert(is_link), pc.not_equal(validator, EMPTY)),
             "is stored content with a link validator",
         ),
         (
-            pc.and_(is_whole, pc.or_(pc.not_equal(obj, whole_key), pc.not_equal(offset, 0))),
+            pc.and_(is_whole, pc.or_(pc.not_equal(obj, whole_key), pc.not_equal(offset, ZERO))),
             "names a whole object that is not objects/<h[:2]>/<h> of its own hash at offset 0",
         ),
         (
-            pc.and_(is_whole, pc.greater(size, layout.MAX_OBJECT_SIZE)),
+            pc.and_(is_whole, pc.greater(size, int64(layout.MAX_OBJECT_SIZE))),
             f"has a size above {layout.MAX_OBJECT_SIZE} bytes",
         ),
         # Both bounded before adding, so the sum cannot overflow int64.

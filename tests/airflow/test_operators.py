@@ -97,7 +97,7 @@ def test_create_with_keyed_false_makes_a_new_draft_per_attempt(context):
         ({"name": None}, "name must be a non-empty string"),
         ({"parents": [3]}, "parents must be a non-empty string"),
         ({"tags": {"a": 1}}, "tags must be a string or a list of strings"),
-        ({"project": "bad project"}, "Invalid project"),
+        ({"project": "bad@project"}, "Invalid project"),
     ],
 )
 def test_create_validates_its_rendered_arguments(context, arguments, message):

@@ -1,7 +1,8 @@
 """The SIGKILL fault matrix: every verb that writes, killed at seeded points, then checked.
 
-Run as ``python -m tests.faults.matrix VERB --trials N --seed S --workdir DIR``; prints one
-JSON line with the outcomes (``tests/faults/test_matrix.py`` runs every verb).
+Run as ``python -m tests.faults.matrix VERB --trials N --seed S --workdir DIR [--s3 JSON]``;
+prints one JSON line with the outcomes (``tests/faults/test_matrix.py`` runs every verb, on
+the local store and, with fewer trials, on SeaweedFS).
 
 For each verb a base store is built once; each trial copies it, runs the verb in a forked
 child and kills that child with SIGKILL just before its k-th store write (k drawn with a
@@ -53,10 +54,43 @@ Context = dict[str, Any]
 # --- the verbs --------------------------------------------------------------------------
 
 
+# On an S3 server (``--s3 JSON``: endpoint, keys, bucket) each trial's store is the prefix
+# named after its folder in one bucket, copied server-side; else a folder in it.
+S3: dict[str, str] | None = None
+LOCAL_ONLY = {"gc"}  # its setup ages files with utime, which S3 objects cannot be
+
+
 def _store(root: Path) -> Any:
     from dsops import Store
 
+    if S3 is not None:
+        options = {k: v for k, v in S3.items() if k != "bucket"}
+        return Store(f"s3://{S3['bucket']}/{root.name}", cache_dir=root / "cache", **options)
     return Store(str(root / "store"), cache_dir=root / "cache")
+
+
+def _copy_store(base: Path, root: Path) -> None:
+    """The trial's own copy of the base store (the local folder is copied with ``root``)."""
+    if S3 is None:
+        return
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=S3["endpoint_url"],
+        aws_access_key_id=S3["access_key"],
+        aws_secret_access_key=S3["secret_key"],
+        region_name=S3.get("region", "us-east-1"),
+    )
+    bucket = S3["bucket"]
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{base.name}/"
+    ):
+        for item in page.get("Contents", []):
+            key = f"{root.name}/{item['Key'][len(base.name) + 1 :]}"
+            client.copy_object(
+                Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": item["Key"]}
+            )
 
 
 def _tree(root: Path, count: int, seed: int, big: bool = False) -> Path:
@@ -474,7 +508,7 @@ def _faulty_run(verb: Verb, root: Path, ctx: Context, kill_at: int | None, delay
 def trial(
     verb: Verb, base: Path, root: Path, ctx: Context, kill_at: int | None, delay: float | None
 ) -> dict[str, Any]:
-    shutil.copytree(base, root, symlinks=True)
+    _copy(base, root)
     status = _child(_faulty_run(verb, root, ctx, kill_at, delay), root / "run.json")
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     run = _read(root / "run.json")
@@ -502,8 +536,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--s3", help="JSON: endpoint_url, access_key, secret_key, bucket")
     args = parser.parse_args(argv)
     verb = VERBS[args.verb]
+    if args.s3:
+        global S3
+        S3 = json.loads(args.s3)
+        if args.verb in LOCAL_ONLY:
+            parser.error(f"{args.verb} runs on the local store only")
     work = args.workdir
     base = work / "base"
     base.mkdir(parents=True)
@@ -550,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _copy(base: Path, target: Path) -> Path:
     shutil.copytree(base, target, symlinks=True)
+    if S3 is not None:  # in a child: the parent never opens a client before it forks
+        _child(lambda: _copy_store(base, target), target / "copy.json")
     return target
 
 

@@ -370,9 +370,10 @@ def test_cli_error_naming_a_file_with_a_newline_stays_one_line(
 
 def test_gc_names_a_corrupt_claim_instead_of_a_traceback(store: Store, tmp_path: Path) -> None:
     ds = _version(store, tmp_path)
-    claim = Path(store.url) / "names" / "demo" / "toy" / "1.0.0"
-    claim.chmod(0o644)
+    # A claim no live record explains (gc must read it to decide; a live record's own
+    # claim it leaves alone unread).
+    claim = Path(store.url) / "names" / "demo" / "toy" / "9.9.9"
     claim.write_text('{"claimed_at": "2026-01-01"}')
-    with pytest.raises(CorruptRecord, match=r"names/demo/toy/1\.0\.0.*restore it from a backup"):
+    with pytest.raises(CorruptRecord, match=r"names/demo/toy/9\.9\.9.*restore it from a backup"):
         collect_garbage(store, dry_run=True)
     assert store.backend.exists(f"versions/{ds.id}.json")

@@ -414,8 +414,8 @@ def test_adding_a_missing_path_exits_1(run: Run, tmp_path: Path) -> None:
 
 
 def test_invalid_project_name_exits_1(run: Run) -> None:
-    result = run("create", "--project", "bad name", "--name", "toy", code=1)
-    assert "Invalid project 'bad name'" in result.stderr
+    result = run("create", "--project", "bad@name", "--name", "toy", code=1)
+    assert "Invalid project 'bad@name'" in result.stderr
 
 
 @pytest.mark.parametrize(

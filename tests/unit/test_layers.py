@@ -13,7 +13,7 @@ RANKS = {
     "hashing": 1, "objects": 1, "manifest": 1,
     "catalog": 2, "drafts": 2, "cache": 2,
     "store": 3, "dataset": 3, "verify": 3, "gc": 3, "events": 3, "watch": 3, "__init__": 3,
-    "render": 4, "cli": 4, "ui": 4, "fs": 4, "__main__": 4,
+    "render": 4, "cli": 4, "ui": 4, "fs": 4, "__main__": 4, "clearml": 4,
 }  # fmt: skip
 # Within rank 2 the cache stands alone: it knows nothing of records or drafts.
 FORBIDDEN_SIDEWAYS = {"cache": {"catalog", "drafts"}}
