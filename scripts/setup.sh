@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create the development environments with uv (idempotent; seconds with a warm cache).
-#   .venv          dsops + Airflow + web UI + GCS/Azure backends + dev tools
+#   .venv          dsops + Airflow (+ Celery executor) + web UI + GCS/Azure backends + dev tools
 #   .venv-prefect  dsops + Prefect (+ prefect-aws, prefect-dask) + dev tools
 # Airflow 3.3 and Prefect 3.9 pin incompatible FastAPI versions, so each orchestrator
 # gets its own environment, as users install one extra or the other.
@@ -17,7 +17,7 @@ make_env() {
   # Bytecode is compiled at install: imports stay fast where PYTHONDONTWRITEBYTECODE is set.
   uv pip install --quiet --compile-bytecode --python "$dir/bin/python" -e ".[$extras]"
 }
-make_env .venv "dev,airflow,ui,gcs,azure"
+make_env .venv "dev,airflow,celery,ui,gcs,azure"
 if [ "${1:-}" != "--airflow-only" ]; then
   make_env .venv-prefect "dev,prefect,prefect-aws,prefect-dask"
   # Azure's emulator for the fsspec backend's tests (skipped when npm is missing).

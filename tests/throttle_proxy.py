@@ -44,7 +44,10 @@ class ThrottleProxy:
     faults: tuple[str, ...] = FAULTS
     seed: int = 0
     hold_seconds: float = 2.0  # how long a "timeout" answer is held back
+    latency: float = 0.0  # seconds added to every forwarded request (a slow link)
+    bytes_per_second: float = 0.0  # request bodies throttled to this rate (0: no limit)
     stats: Counter[str] = field(default_factory=Counter)
+    ops: Counter[str] = field(default_factory=Counter)  # requests by kind: GET, PUT, LIST…
     _burst_until: float = 0.0
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -110,6 +113,8 @@ class ThrottleProxy:
                 if head is None:
                     return
                 request = reader.body(head, conn)
+                with self._lock:
+                    self.ops[_op(head[0])] += 1
                 kind = self._fault()
                 if kind == "slowdown":
                     conn.sendall(
@@ -121,6 +126,7 @@ class ThrottleProxy:
                 if kind == "reset":
                     _reset(conn)
                     return
+                self._delay(len(request))
                 response = self._forward(request)
                 if kind == "lost":
                     _reset(conn)
@@ -136,6 +142,11 @@ class ThrottleProxy:
         finally:
             conn.close()
 
+    def _delay(self, size: int) -> None:
+        seconds = self.latency + (size / self.bytes_per_second if self.bytes_per_second else 0)
+        if seconds > 0:
+            self._stopped.wait(seconds)
+
     def _forward(self, request: bytes) -> bytes:
         with socket.create_connection(self.upstream, timeout=60) as up:
             up.sendall(request)
@@ -150,10 +161,12 @@ class _Reader:
 
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
-        self.buffer = b""
+        # A bytearray: appending is amortized O(1), so a 64 MiB body costs one copy, not
+        # a quadratic series of them.
+        self.buffer = bytearray()
 
     def _fill(self) -> bool:
-        chunk = self.conn.recv(1 << 16)
+        chunk = self.conn.recv(1 << 20)
         self.buffer += chunk
         return bool(chunk)
 
@@ -161,21 +174,26 @@ class _Reader:
         while b"\r\n\r\n" not in self.buffer:
             if not self._fill():
                 return None
-        raw, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        end = self.buffer.index(b"\r\n\r\n")
+        raw = bytes(self.buffer[:end])
+        del self.buffer[: end + 4]
         return raw.split(b"\r\n")
 
     def _take(self, n: int) -> bytes:
         while len(self.buffer) < n:
             if not self._fill():
                 raise ConnectionError("client closed mid-body")
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
         return data
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:
             if not self._fill():
                 raise ConnectionError("client closed mid-body")
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        end = self.buffer.index(b"\r\n")
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
         return line
 
     def body(self, head: list[bytes], conn: socket.socket) -> bytes:
@@ -214,6 +232,15 @@ class _Reader:
         else:
             payload = self._take(length)
         return b"\r\n".join(lines) + b"\r\n\r\n" + payload
+
+
+def _op(request_line: bytes) -> str:
+    """The S3 request kind: the HTTP method, or LIST for a listing GET."""
+    method, _, rest = request_line.partition(b" ")
+    target = rest.split(b" ", 1)[0]
+    if method == b"GET" and (b"list-type=" in target or b"delimiter=" in target):
+        return "LIST"
+    return method.decode("ascii", "replace")
 
 
 def _reset(conn: socket.socket) -> None:
