@@ -1194,6 +1194,7 @@ class Dataset:
         self,
         include: str | Sequence[str] | None = None,
         *,
+        exclude: str | Sequence[str] | None = None,
         progress: Callback | None = None,
         part: int | None = None,
         num_parts: int | None = None,
@@ -1202,6 +1203,8 @@ class Dataset:
 
         Args:
             include: Only files matching these globs.
+            exclude: Leave out files matching these globs (after ``include``; a file
+                both include and exclude match is left out).
             progress: Progress callback.
             part: With ``num_parts``: only part ``part`` (0 … ``num_parts - 1``) of the
                 files (of those ``include`` selects). The parts are disjoint, their union
@@ -1224,7 +1227,8 @@ class Dataset:
         selection = check_part(part, num_parts)
         record = self._final("fetch a read-only copy (or use get_mutable_local_copy)")
         patterns = [include] if isinstance(include, str) else include
-        rows = select(self._store.manifests.table(record.id), patterns)
+        excluded = [exclude] if isinstance(exclude, str) else exclude
+        rows = select(self._store.manifests.table(record.id), patterns, excluded)
         rows = select_part(rows, part, num_parts)
         path = self._store.cache.view(
             self._store.backend,
@@ -1234,6 +1238,7 @@ class Dataset:
             workers=self._store.transfer_workers,
             progress=progress,
             part=selection,
+            exclude=excluded,
         )
         return str(path)
 
@@ -1243,11 +1248,14 @@ class Dataset:
         overwrite: bool = False,
         include: str | Sequence[str] | None = None,
         *,
+        exclude: str | Sequence[str] | None = None,
         progress: Callback | None = None,
         part: int | None = None,
         num_parts: int | None = None,
     ) -> str:
         """A writable copy in ``target_folder`` (must be empty unless ``overwrite``).
+
+        ``include`` / ``exclude`` select files by glob as in :meth:`get_local_copy`.
 
         The target may not be, contain, or lie inside the local store root or the
         cache folder (symbolic links resolved): that raises :class:`UnsafeTarget`
@@ -1263,7 +1271,7 @@ class Dataset:
         protected = []
         if isinstance(self._store.backend, LocalStore):
             protected.append(("the dsops store", self._store.backend.root))
-        rows = select_part(select(self.manifest(), include), part, num_parts)
+        rows = select_part(select(self.manifest(), include, exclude), part, num_parts)
         path = self._store.cache.mutable_copy(
             self._store.backend,
             rows,

@@ -99,12 +99,16 @@ class LocalCache:
 
     @staticmethod
     def view_name(
-        version_id: str, include: Sequence[str] | None, part: tuple[int, int] | None = None
+        version_id: str,
+        include: Sequence[str] | None,
+        part: tuple[int, int] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> str:
         """``<id>`` for the whole version, ``<id>-<12 hex>`` for a selection.
 
-        The digest covers the include globs and, for a part, ``(part, num_parts)``, so
-        each part of a version is a view of its own.
+        The digest covers the include globs, the exclude globs (when any) and, for a
+        part, ``(part, num_parts)``, so each part of a version is a view of its own.
+        Names of selections without ``exclude`` are those of earlier releases.
 
         Example:
             >>> LocalCache.view_name("ab" * 16, None) == "ab" * 16
@@ -112,11 +116,15 @@ class LocalCache:
             >>> len({LocalCache.view_name("ab" * 16, None, (i, 2)) for i in range(2)})
             2
         """
-        if not include and part is None:
+        if not include and part is None and not exclude:
             return version_id
         selection: object = sorted(include or [])
-        if part is not None:
-            selection = {"include": selection, "part": list(part)}
+        if part is not None or exclude:
+            selection = {"include": selection}
+            if part is not None:
+                selection["part"] = list(part)
+            if exclude:
+                selection["exclude"] = sorted(exclude)
         digest = hashlib.sha256(json.dumps(selection).encode()).hexdigest()[:12]
         return f"{version_id}-{digest}"
 
@@ -130,13 +138,14 @@ class LocalCache:
         workers: int = 8,
         progress: Callback | None = None,
         part: tuple[int, int] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> Path:
         """A read-only folder with ``rows``; built once, then reused by every process.
 
         ``part`` names the view of one part (the rows are that part's): its fetch reads
         exactly those rows' byte ranges, never neighbouring files (another part's).
         """
-        name = self.view_name(version_id, include, part)
+        name = self.view_name(version_id, include, part, exclude)
         path = self.views_dir / name
         if path.is_dir():
             if not damaged_files(rows, path):

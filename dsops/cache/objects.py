@@ -20,6 +20,7 @@ fetches of different content proceed in parallel.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -46,6 +47,9 @@ from dsops.progress import Callback, human_size
 from dsops.storage import ObjectStore
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+# Whether admissions may use unnamed files (Linux O_TMPFILE, linked via /proc/self/fd);
+# cleared the first time the cache's filesystem refuses one.
+_TMPFILE = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
 
 
 def _stamp_fraction(digest: str) -> int:
@@ -155,6 +159,8 @@ class ObjectCache:
                 hash=digest,
                 source=source,
             )
+        if _TMPFILE and self._admit_unnamed(digest, data):
+            return
         # Unique per thread and content; created read-only, so no chmod is needed.
         tmp = f"{self.tmp_dir}/{digest}.{os.getpid()}.{threading.get_ident()}"
         try:
@@ -173,6 +179,41 @@ class ObjectCache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)  # a full disk leaves no partial temporary file
             raise
+
+    def _admit_unnamed(self, digest: str, data: bytes | memoryview) -> bool:
+        """Admit verified bytes through an unnamed file (``O_TMPFILE``) in the object's
+        own folder, linked into place create-only once written and stamped.
+
+        One namespace operation (the link) instead of three (create a named temporary,
+        link it, unlink it): on a cold fetch of many small files that is most of what
+        admission costs beyond writing the bytes. A crash leaves nothing behind (the
+        inode has no name). False where the filesystem lacks ``O_TMPFILE``: the caller
+        then uses a named temporary file.
+        """
+        global _TMPFILE
+        path = self.path(digest)
+        try:
+            fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, 0o444)
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+                _TMPFILE = False  # not on this filesystem: named temporaries from now on
+                return False
+            raise
+        try:
+            self.sharing.created(fd, 0o444)
+            write_all(fd, data)
+            now = time.time_ns()
+            os.utime(fd, ns=(now, now // 1_000_000_000 * 1_000_000_000 + _stamp_fraction(digest)))
+            try:
+                # A dir fd makes CPython call linkat(AT_SYMLINK_FOLLOW), which follows
+                # the /proc link to the unnamed inode (plain link() would not); the
+                # path is absolute, so the fd itself is never used as a folder.
+                os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=fd, follow_symlinks=True)
+            except FileExistsError:
+                pass  # admitted meanwhile (same verified bytes); never replace its inode
+        finally:
+            os.close(fd)
+        return True
 
     def _tmp(self) -> str:
         return f"{self.tmp_dir}/{uuid.uuid4().hex}"

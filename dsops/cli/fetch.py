@@ -23,6 +23,13 @@ from dsops.dataset import Dataset
 @click.option(
     "--include", "includes", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."
 )
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out matching files (repeatable; wins over --include).",
+)
 @click.option("--mutable", is_flag=True, help="A writable copy (into ./NAME unless --to).")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of a non-empty --to DIR.")
 @click.option(
@@ -42,6 +49,7 @@ def get(
     ref: str,
     target: str | None,
     includes: tuple[str, ...],
+    excludes: tuple[str, ...],
     mutable: bool,
     overwrite: bool,
     part: int | None,
@@ -55,6 +63,7 @@ def get(
     \b
     Example:
       dsops get vision/cats@prod --include 'train/*'
+      dsops get vision/cats@prod --exclude '*.tmp' --exclude 'raw/*'
       dsops get vision/cats@1.0.2 --to ./cats --overwrite
       dsops get vision/cats@prod --part 2 --num-parts 8   # worker 2 of 8
     """
@@ -62,6 +71,7 @@ def get(
         raise click.UsageError("--overwrite applies to a mutable copy: add --to DIR.")
     ds = Dataset.get(ref, store=settings.store())
     include = list(includes) or None
+    exclude = list(excludes) or None
     copy = bool(target or mutable)
     with settings.progress() as progress:
         if copy:
@@ -69,14 +79,17 @@ def get(
                 target or os.path.join(os.getcwd(), ds.name),
                 overwrite=overwrite,
                 include=include,
+                exclude=exclude,
                 progress=progress,
                 part=part,
                 num_parts=num_parts,
             )
         else:
-            path = ds.get_local_copy(include, progress=progress, part=part, num_parts=num_parts)
+            path = ds.get_local_copy(
+                include, exclude=exclude, progress=progress, part=part, num_parts=num_parts
+            )
     document = {"path": path, "version_id": ds.id, "ref": ds.ref, "mutable": copy}
-    selection = {"include": include, "part": part, "num_parts": num_parts}
+    selection = {"include": include, "exclude": exclude, "part": part, "num_parts": num_parts}
     settings.emit({**document, **selection}, path, essential=True)
 
 

@@ -18,7 +18,7 @@ from dsops.drafts.shards import Shard
 from dsops.drafts.sources import LocalFile, collect, walk
 from dsops.drafts.summary import ChangeSummary
 from dsops.errors import InvalidPath, SourceNotFound, VersionImmutable
-from dsops.hashing import StatCache, default_workers, empty_digest, hash_files
+from dsops.hashing import StatCache, default_workers
 from dsops.manifest import (
     PART_SCHEMA,
     ManifestLoader,
@@ -27,13 +27,10 @@ from dsops.manifest import (
     select,
     total_size,
 )
-from dsops.objects import SMALL_FILE_LIMIT, Location, PendingFile, store_files
+from dsops.objects import Location, ingest_files
 from dsops.paths import normalize_dataset_path
 from dsops.progress import Callback
 from dsops.storage import ObjectStore
-
-# At most this many bytes of small files are held between hashing and upload.
-KEEP_BUDGET = 512 * 1024 * 1024
 
 
 @dataclass
@@ -163,6 +160,30 @@ def _remove_rows(removed: pa.Table) -> pa.Table:
     )
 
 
+class _KnownContent:
+    """Which hashes ``view`` already stores, asked batch by batch during an ingest.
+
+    A set of the view's hashes answers "not there" (nearly every answer) without
+    touching the table; only hits are located with a vectorized filter.
+    """
+
+    _SET_LIMIT = 2_000_000
+
+    def __init__(self, view: pa.Table) -> None:
+        self.view = view
+        stored = view.filter(pc.not_equal(view.column("object"), ""))
+        self.hashes: set[str] | None = None
+        if stored.num_rows <= self._SET_LIMIT:
+            self.hashes = set(pc.unique(stored.column("hash")).to_pylist())
+
+    def locate(self, digests: Sequence[str]) -> dict[str, Location]:
+        if self.hashes is not None:
+            digests = [d for d in digests if d in self.hashes]
+            if not digests:
+                return {}
+        return _locations(self.view, digests)
+
+
 def _stage(
     ctx: DraftContext,
     draft: DraftRecord,
@@ -172,34 +193,26 @@ def _stage(
 ) -> tuple[pa.Table, ChangeSummary]:
     """Hash ``files``, upload content the store lacks, and build the add rows.
 
+    One pass in bounded memory (:func:`dsops.objects.ingest_files`): each file is read
+    once, and only new content is appended to the pack being spooled.
     Returns the rows for files that are new or modified relative to ``view``.
     """
-    # Bytes read for hashing are kept (bounded) so new content is not read twice.
-    kept: dict[str, bytes] = {}
-    hashes = hash_files(
+    current = _current_hashes(view, [f.path for f in files])
+    known = _KnownContent(view)
+    stored = ingest_files(
+        ctx.store,
         [(f.source, f.size, f.stat_key) for f in files],
         ctx.statcache,
         algo=draft.hash_algo,
-        progress=progress,
+        skip=lambda i, digest: current[i] == digest,
+        locate=known.locate,
         workers=ctx.pool_size(),
-        keep=kept,
-        keep_budget=KEEP_BUDGET,
-        keep_limit=SMALL_FILE_LIMIT,
+        progress=progress,
     )
-    current = _current_hashes(view, [f.path for f in files])
+    hashes = stored.hashes
     changed_idx = [i for i, f in enumerate(files) if current[i] != hashes[i]]
-    known = _locations(view, [hashes[i] for i in changed_idx])
-    empty = empty_digest()
-    pending = [
-        PendingFile(files[i].source, hashes[i], files[i].size, kept.get(files[i].source))
-        for i in changed_idx
-        if hashes[i] not in known and hashes[i] != empty
-    ]
-    kept.clear()
-    stored = store_files(ctx.store, pending, workers=ctx.pool_size(), progress=progress)
-    known.update(stored.locations)
     changed = [files[i] for i in changed_idx]
-    rows = _part_rows(changed, [hashes[i] for i in changed_idx], known)
+    rows = _part_rows(changed, [hashes[i] for i in changed_idx], stored.locations)
     added = [files[i] for i in changed_idx if current[i] is None]
     modified = [files[i] for i in changed_idx if current[i] is not None]
     summary = ChangeSummary(

@@ -167,14 +167,26 @@ def diff(old: pa.Table, new: pa.Table) -> ManifestDiff:
     return ManifestDiff(added=added, removed=removed, modified=sort_by_path(modified))
 
 
-def select(table: pa.Table, include: Sequence[str] | str | None) -> pa.Table:
-    """Rows whose path matches any glob in ``include`` (all rows when None)."""
-    if include is None:
-        return table
-    patterns = [include] if isinstance(include, str) else list(include)
-    if not patterns:
-        return table
-    return table.filter(match_mask(table.column("path"), patterns))
+def select(
+    table: pa.Table,
+    include: Sequence[str] | str | None,
+    exclude: Sequence[str] | str | None = None,
+) -> pa.Table:
+    """Rows whose path matches any glob in ``include`` (all rows when None) and none in
+    ``exclude`` (exclude wins over include).
+
+    Example:
+        >>> t = pa.table({"path": ["a.txt", "b.bin", "c/d.txt"]})
+        >>> select(t, "*.txt", exclude="c/*").column("path").to_pylist()
+        ['a.txt']
+    """
+    patterns = [include] if isinstance(include, str) else list(include or [])
+    if patterns:
+        table = table.filter(match_mask(table.column("path"), patterns))
+    excluded = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    if excluded:
+        table = table.filter(pc.invert(match_mask(table.column("path"), excluded)))
+    return table
 
 
 def total_size(table: pa.Table) -> int:

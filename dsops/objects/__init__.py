@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dsops.objects.ingest import IngestResult, ingest_files
+from dsops.objects.packer import PackResult, PackWriter
 from dsops.objects.reader import ByteRange, coalesce, group_by_object, read_ranges
 from dsops.objects.writer import (
     PACK_TARGET_SIZE,
@@ -16,11 +18,15 @@ __all__ = [
     "PACK_TARGET_SIZE",
     "SMALL_FILE_LIMIT",
     "ByteRange",
+    "IngestResult",
     "Location",
+    "PackResult",
+    "PackWriter",
     "PendingFile",
     "StoreResult",
     "coalesce",
     "group_by_object",
+    "ingest_files",
     "read_ranges",
     "store_files",
 ]

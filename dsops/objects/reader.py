@@ -11,7 +11,7 @@ from dsops.storage import ObjectStore
 # Ranges closer than this are read in one request; the gap bytes are discarded.
 COALESCE_GAP = 256 * 1024
 # One request never asks for more than this (keeps memory bounded, allows parallelism).
-MAX_REQUEST = 16 * 1024 * 1024
+MAX_REQUEST = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)

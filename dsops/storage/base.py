@@ -105,6 +105,12 @@ class ObjectStore(ABC):
             return False
         return True
 
+    def staging_dir(self) -> Path | None:
+        """A local folder where a writer may spool a file it will upload, so that
+        :meth:`put_file_if_absent` adopts it without copying its bytes (the local store:
+        a hard link). None: the backend copies or streams, spool anywhere."""
+        return None
+
     def refresh(self, key: str, source: Path | bytes) -> None:
         """Make the existing object ``key`` (whose bytes ``source`` holds) count as new.
 

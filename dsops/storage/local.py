@@ -192,12 +192,25 @@ class LocalStore(ObjectStore):
         dest = self._path(key)
         if dest.exists():
             return False
+        staged = Path(path).parent == self.root / _TMP
         with self._errors(key, needed=_size(path)):
             try:
-                self._place(self._write_temp(source=Path(path)), dest, exclusive=True)
+                if staged:
+                    # Spooled in our own temporary folder (``staging_dir``): adopt it by
+                    # a create-only hard link, without writing its bytes a second time.
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.link(path, dest)
+                else:
+                    self._place(self._write_temp(source=Path(path)), dest, exclusive=True)
             except FileExistsError:
                 return False
         return True
+
+    def staging_dir(self) -> Path:
+        tmp_dir = self.root / _TMP
+        with self._errors(_TMP):
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        return tmp_dir
 
     def refresh(self, key: str, source: Path | bytes) -> None:
         self.renew(key, 0)
