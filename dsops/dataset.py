@@ -605,7 +605,9 @@ class Dataset:
     def _refresh_index(self) -> None:
         """A finalized version's listing index follows its state (drafts are not listed)."""
         if self._record is not None:
-            _listing.refresh(self._store.catalog, self._record.project, self._record.name)
+            _listing.refresh(
+                self._store.catalog, self._record.project, self._record.name, [self.id]
+            )
 
     # --- what may change over a version's life (docs/FORMAT.md, "Mutable state") --------
 

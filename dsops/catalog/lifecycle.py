@@ -88,7 +88,7 @@ def delete_version(
     _release_aliases(catalog, record)
     store.delete(layout.version_key(version_id))
     catalog.forget(version_id)
-    listing.refresh(catalog, record.project, record.name)
+    listing.refresh(catalog, record.project, record.name, [version_id])
     return record
 
 

@@ -12,7 +12,7 @@ costs requests, never a hidden or a deleted version.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -163,6 +163,34 @@ class _Seen:
     deleted: set[str] = field(default_factory=set)
     versions: dict[str, str] = field(default_factory=dict)
     states: dict[str, str] = field(default_factory=dict)
+    # A writer's refresh (None: a listing): no store-wide LISTs; the ids it changed, and
+    # those the index has no record of, are asked for with HEADs, the rest kept as
+    # indexed (the next listing checks everything).
+    changed: frozenset[str] | None = None
+    store: ObjectStore | None = None
+
+    def record_etag(self, owner: str, base: DatasetIndex) -> str | None:
+        if self.changed is None:
+            return None if owner in self.deleted else self.versions.get(owner)
+        cached = base.records.get(owner)
+        if cached is not None and owner not in self.changed:
+            return cached[0]
+        return self._head(layout.version_key(owner))
+
+    def state_etag(self, owner: str, base: DatasetIndex, fresh_record: bool) -> str | None:
+        if self.changed is None:
+            return self.states.get(owner)
+        if owner not in self.changed and not fresh_record:
+            cached = base.states.get(owner)
+            return cached[0] if cached is not None else None
+        return self._head(layout.state_key(owner))
+
+    def _head(self, key: str) -> str | None:
+        assert self.store is not None
+        try:
+            return self.store.head(key).etag
+        except ObjectNotFound:
+            return None
 
 
 def _group(store: ObjectStore, prefix: str, into: dict[Key, dict[str, str]]) -> None:
@@ -187,12 +215,19 @@ def _direct(store: ObjectStore, prefix: str) -> dict[str, str]:
     return found
 
 
-def _look(catalog: Catalog, project: str | None, name: str | None) -> _Seen:
+def _look(
+    catalog: Catalog,
+    project: str | None,
+    name: str | None,
+    changed: frozenset[str] | None = None,
+) -> _Seen:
     store = catalog.store
-    seen = _Seen()
+    seen = _Seen(changed=changed, store=store)
     if project and name:
         seen.claims[(project, name)] = _direct(store, layout.names_prefix(project, name))
         seen.refs[(project, name)] = _direct(store, layout.refs_prefix(project, name))
+        if changed is not None:
+            return seen
     else:
         _group(store, "names/", seen.claims)
         _group(store, "refs/", seen.refs)
@@ -249,11 +284,12 @@ def _resolve(
         if owner is not None:
             new.claims[label] = (owner, etag)
     for owner in dict.fromkeys(i for i, _ in new.claims.values()):
-        record_etag = seen.versions.get(owner)
-        if owner in seen.deleted or record_etag is None:
+        record_etag = seen.record_etag(owner, base)
+        if record_etag is None:
             continue  # deleted, or a finalize between its claim and its commit point
         cached_record = base.records.get(owner)
-        if cached_record is not None and cached_record[0] == record_etag:
+        fresh_record = cached_record is None or cached_record[0] != record_etag
+        if cached_record is not None and not fresh_record:
             record = cached_record[1]
         else:
             found_record = _tolerant(on_corrupt, catalog.stored_record, owner)
@@ -261,7 +297,7 @@ def _resolve(
                 continue
             record = found_record
         new.records[owner] = (record_etag, record)
-        state_etag = seen.states.get(owner)
+        state_etag = seen.state_etag(owner, base, fresh_record)
         if state_etag is None:
             continue
         cached_state = base.states.get(owner)
@@ -335,15 +371,24 @@ def list_versions(
     return Listing(records=ordered, states=states, aliases=aliases)
 
 
-def refresh(catalog: Catalog, project: str, name: str, *, seed: Key | None = None) -> None:
+def refresh(
+    catalog: Catalog,
+    project: str,
+    name: str,
+    changed: Iterable[str] = (),
+    *,
+    seed: Key | None = None,
+) -> None:
     """Bring one dataset's index up to date after a write (finalize, delete, rename,
-    a state change). ``seed``: a dataset whose index may lend its records when this
-    one has none (a rename's old name). Best effort: the write has committed already
-    and the next listing repairs a stale index, so a failing store is not an error."""
+    a state change) of the ``changed`` ids. ``seed``: a dataset whose index may lend
+    its records when this one has none (a rename's old name). No store-wide LIST: the
+    changed ids, and those not indexed yet, are asked for with HEADs. Best effort: the
+    write has committed already and the next listing checks and repairs the index, so
+    a failing store is not an error here."""
     try:
         project, name = catalog.location(project, name)
         for _ in range(_REFRESH_ATTEMPTS):
-            seen = _look(catalog, project, name)
+            seen = _look(catalog, project, name, frozenset(changed))
             old, etag = read_index(catalog.store, project, name)
             base = old
             if base is None and seed is not None:

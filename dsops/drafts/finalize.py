@@ -59,7 +59,7 @@ def finalize(
     ctx.catalog.set_alias(existing, "latest", only_if_newer=True)
     if alias:
         ctx.catalog.set_alias(existing, alias)
-    refresh_index(ctx.catalog, existing.project, existing.name)
+    refresh_index(ctx.catalog, existing.project, existing.name, [existing.id])
     return existing
 
 
