@@ -242,3 +242,24 @@ def test_list_filters_and_shapes_are_unchanged(tmp_path: Path) -> None:
     assert [r["id"] for r in Dataset.list(tags=["x"], store=store)] == [a]
     [row] = Dataset.list(name="alpha", project="proj", store=store)
     assert row["ref"] == "proj/alpha@1.0.0" and row["aliases"] == ["latest"]
+
+
+def _finalize_in_process(root: str, cache: str) -> str:
+    return Dataset.create("p", "d", store=Store(root, cache_dir=cache)).finalize()
+
+
+def test_concurrent_finalizes_from_processes_all_appear(tmp_path: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    root = tmp_path / "store"
+    Dataset.create("p", "d", store=_store(root, tmp_path)).finalize()
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_finalize_in_process, str(root), str(tmp_path / f"c{n}")) for n in range(4)
+        ]
+        ids = {f.result() for f in futures}
+    index, _ = read_index(_store(root, tmp_path).backend, "p", "d")
+    assert index is not None and ids <= set(index.records)  # every refresh landed
+    listed = [r["id"] for r in Dataset.list(project="p", name="d", store=_store(root, tmp_path))]
+    assert ids <= set(listed) and len(listed) == 5
