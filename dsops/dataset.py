@@ -30,6 +30,7 @@ from dsops.catalog import (
     version_url,
 )
 from dsops.catalog import lifecycle as _lifecycle
+from dsops.catalog import listing as _listing
 from dsops.catalog import metadata as _metadata
 from dsops.catalog import search as _search
 from dsops.catalog import semver as _semver
@@ -401,24 +402,23 @@ class Dataset:
         wanted = set(tags or ())
         chosen = set(ids) if ids is not None else None
         part = (partial_name or "").lower()
-        records = [
-            r
-            for r in opened.catalog.iter_versions(project, name, on_corrupt=report)
-            if wanted.issubset(r.tags)
-            and (chosen is None or r.id in chosen)
-            and part in r.name.lower()
-        ]
-        current = opened.catalog.states((r.id for r in records), report)
+        # Through the listing indexes: O(datasets) requests, checked against the claims,
+        # tombstones, states and aliases (docs/FORMAT.md, "Listing index").
+        found = _listing.list_versions(opened.catalog, project, name, on_corrupt=report)
         rows = []
-        alias_cache: dict[tuple[str, str], dict[str, str]] = {}
-        for record in records:
-            state = current.get(record.id)
+        for stored in found.records:
+            state = found.states.get(stored.id)
+            record = effective(stored, state)
+            if not (
+                wanted.issubset(record.tags)
+                and (chosen is None or record.id in chosen)
+                and part in record.name.lower()
+            ):
+                continue
             if only_published and not (state and state.published):
                 continue
-            key = (record.project, record.name)
-            if key not in alias_cache:
-                alias_cache[key] = opened.catalog.aliases(*key, on_corrupt=report)
-            names = [a for a, v in alias_cache[key].items() if v == record.id]
+            aliases = found.aliases.get((record.project, record.name), {})
+            names = [a for a, v in aliases.items() if v == record.id]
             rows.append(version_dict(record, names, state))
         return rows
 
@@ -599,7 +599,15 @@ class Dataset:
 
     def _change_state(self, change: Callable[[VersionState], VersionState]) -> VersionState:
         self._state = update_state(self._store.backend, self.id, change)
+        self._refresh_index()
         return self._state
+
+    def _refresh_index(self) -> None:
+        """A finalized version's listing index follows its state (drafts are not listed)."""
+        if self._record is not None:
+            _listing.refresh(
+                self._store.catalog, self._record.project, self._record.name, [self.id]
+            )
 
     # --- what may change over a version's life (docs/FORMAT.md, "Mutable state") --------
 
@@ -671,6 +679,7 @@ class Dataset:
         """
         _metadata.set_metadata(self._store.backend, self.id, name, obj)
         self._state = None
+        self._refresh_index()
 
     def get_metadata(self, name: str = "metadata") -> Any:
         """The value set as ``name`` (a DataFrame, a dict/list, or bytes), hash-checked.
@@ -698,7 +707,9 @@ class Dataset:
     def remove_metadata(self, name: str) -> bool:
         """Forget metadata ``name``; True if it existed."""
         self._state = None
-        return _metadata.remove_metadata(self._store.backend, self.id, name)
+        removed = _metadata.remove_metadata(self._store.backend, self.id, name)
+        self._refresh_index()
+        return removed
 
     # --- removing and renaming ------------------------------------------------------
 

@@ -137,3 +137,15 @@ def rename_target_key(project: str, name: str) -> str:
 
 
 RENAME_TARGETS_PREFIX = "renames-to/"
+
+
+def index_key(project: str, name: str) -> str:
+    """Compare-and-swap listing index of one dataset: a checked cache, never the truth.
+
+    ``@`` is escaped in every name segment, so ``@index.json`` is never a dataset's own
+    segment and the key never collides with another dataset's keys.
+    """
+    return f"{INDEX_PREFIX}{dataset_key(project, name)}/@index.json"
+
+
+INDEX_PREFIX = "index/"

@@ -237,6 +237,23 @@ class Catalog:
         self._live_at[version_id] = time.monotonic()
         return self.located(record)
 
+    def stored_record(self, version_id: str) -> VersionRecord | None:
+        """The record exactly as stored (not located; no tombstone check; cached), or
+        None when there is none. Listings check tombstones with one LIST instead."""
+        cached = self._records.get(version_id)
+        if cached is not None:
+            return cached
+        try:
+            data = self.store.get_json(layout.version_key(version_id))
+        except CorruptRecord as exc:
+            raise self._corrupt_version(version_id, "not valid JSON") from exc
+        except ObjectNotFound:
+            return None
+        record = self._parse_version(version_id, data)
+        self._records[version_id] = record
+        self._live_at[version_id] = time.monotonic()
+        return record
+
     def deleted_error(self, record: VersionRecord) -> VersionDeleted:
         return VersionDeleted(
             f"Version {record.id} ({record.ref}) was deleted: use another version (`dsops list`).",

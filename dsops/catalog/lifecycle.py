@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from dsops import layout
-from dsops.catalog import semver
+from dsops.catalog import listing, semver
 from dsops.catalog.records import VersionRecord, check_project_name, now_iso
 from dsops.catalog.state import read_state
 from dsops.errors import (
@@ -88,6 +88,7 @@ def delete_version(
     _release_aliases(catalog, record)
     store.delete(layout.version_key(version_id))
     catalog.forget(version_id)
+    listing.refresh(catalog, record.project, record.name, [version_id])
     return record
 
 
@@ -366,6 +367,8 @@ def rename_dataset(
         marker = winner
     catalog.rename_marker(project, name, fresh=True)  # this process sees it at once
     complete_rename(catalog, project, name, marker)
+    listing.refresh(catalog, marker.project, marker.name, seed=(project, name))
+    listing.drop_index(catalog, project, name)
     return marker
 
 

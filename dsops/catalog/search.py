@@ -7,8 +7,10 @@ from typing import Any
 
 from dsops.catalog import semver
 from dsops.catalog.catalog import Catalog
+from dsops.catalog.listing import list_versions
 from dsops.catalog.records import VersionRecord
 from dsops.catalog.refs import LATEST
+from dsops.catalog.state import effective
 from dsops.errors import CorruptRecord
 
 OnCorrupt = Callable[[CorruptRecord], None]
@@ -21,9 +23,10 @@ def datasets(
     on_corrupt: OnCorrupt | None = None,
 ) -> list[dict[str, Any]]:
     """The summaries (see :func:`summarize`) of the datasets that :func:`matches` finds."""
-    records = list(catalog.iter_versions(on_corrupt=on_corrupt))
+    found = list_versions(catalog, on_corrupt=on_corrupt)
+    records = [effective(r, found.states.get(r.id)) for r in found.records]
     keys = sorted({(r.project, r.name) for r in records})
-    aliases = {key: catalog.aliases(*key, on_corrupt=on_corrupt) for key in keys}
+    aliases = {key: found.aliases.get(key, {}) for key in keys}
     return [s for s in summarize(records, aliases) if matches(s, query, tag)]
 
 

@@ -11,6 +11,8 @@
 5. Create ``versions/<id>.json`` create-only, carrying the manifest's hash: the single
    write that makes the version visible.
 6. Move ``latest`` forward by compare-and-swap; then the requested alias, if any.
+7. Refresh the dataset's listing index (a cache: a crash before it leaves the index
+   stale, which the next listing sees and repairs).
 
 A crash between steps leaves only unreferenced objects (or a claimed label with no
 version); re-running finalize completes the same version with the same id.
@@ -27,6 +29,7 @@ import pyarrow.compute as pc
 
 from dsops import layout
 from dsops.catalog import DraftRecord, VersionRecord, now_iso
+from dsops.catalog.listing import refresh as refresh_index
 from dsops.drafts.changes import DraftContext, base_view
 from dsops.drafts.parts import read_parts
 from dsops.drafts.seal import fixed_parts, seal
@@ -56,6 +59,7 @@ def finalize(
     ctx.catalog.set_alias(existing, "latest", only_if_newer=True)
     if alias:
         ctx.catalog.set_alias(existing, alias)
+    refresh_index(ctx.catalog, existing.project, existing.name, [existing.id])
     return existing
 
 

@@ -573,10 +573,10 @@ def test_store_failures_are_502_json_without_credentials(
 ) -> None:
     store = Store(demo.store.url, cache_dir=tmp_path / "cache")
 
-    def refuse() -> list[str]:
+    def refuse() -> set[str]:
         raise AccessDenied("Access denied to s3://AKIAEXAMPLE:s3cr3t@bucket/prefix.")
 
-    monkeypatch.setattr(store.catalog, "all_version_ids", refuse)
+    monkeypatch.setattr(store.catalog, "deleted_ids", refuse)
     with TestClient(create_app(store)) as local:
         response = local.get("/api/datasets")
     assert response.status_code == 502
