@@ -28,15 +28,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 @dataclass
@@ -206,6 +209,17 @@ async def _disconnect_mid_zip(url: str, version_id: str, times: int) -> int:
     return done
 
 
+def _in_own_loop(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(work())`` in a thread of its own: callable where a loop is running."""
+    box: list[T] = []
+    thread = threading.Thread(target=lambda: box.append(asyncio.run(work())))
+    thread.start()
+    thread.join()
+    if not box:
+        raise RuntimeError("the load generator failed (see the thread's traceback above)")
+    return box[0]
+
+
 def run(root: Path, clients: int, seconds: float, rows: int) -> LoadResult:
     ctx = build_store(root, rows)
     proc, url = start_server(ctx["store"], root / "ui-cache")
@@ -222,11 +236,11 @@ def run(root: Path, clients: int, seconds: float, rows: int) -> LoadResult:
                 *(_client(url, ctx, rows, until, n, result) for n in range(clients))
             )
 
-        asyncio.run(load())
+        _in_own_loop(load)
         time.sleep(1.0)
         before = _proc_status(proc.pid)
         result.fds_before, result.threads_before = before["fds"], before["Threads"]
-        result.disconnects = asyncio.run(_disconnect_mid_zip(url, ctx["chain"][-1], 10))
+        result.disconnects = _in_own_loop(lambda: _disconnect_mid_zip(url, ctx["chain"][-1], 10))
         time.sleep(2.0)  # let the server notice the hang-ups
         after = _proc_status(proc.pid)
         result.fds_after, result.threads_after = after["fds"], after["Threads"]

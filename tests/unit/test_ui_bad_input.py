@@ -181,8 +181,10 @@ def test_cli_ui_refuses_a_port_out_of_range_in_one_line(app_store: Store) -> Non
 
     result = CliRunner().invoke(cli, ["ui", "--store", app_store.url, "--port", "99999"])
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert errors == ["Error: Invalid value for '--port': 99999 is not in the range 0<=x<=65535."]
+    assert result.stderr.splitlines() == [
+        "Error: Invalid value for '--port': 99999 is not in the range 0<=x<=65535 "
+        "(see `dsops ui --help`)."
+    ]
 
 
 def test_a_port_in_use_is_a_clear_error(app_store: Store) -> None:
