@@ -179,7 +179,9 @@ def test_cli_ui_refuses_a_port_out_of_range_in_one_line(app_store: Store) -> Non
 
     from dsops.cli import cli
 
-    result = CliRunner().invoke(cli, ["ui", "--store", app_store.url, "--port", "99999"])
+    result = CliRunner().invoke(
+        cli, ["ui", "--store", app_store.url, "--port", "99999"], prog_name="dsops"
+    )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "Error: Invalid value for '--port': 99999 is not in the range 0<=x<=65535 "
