@@ -59,7 +59,7 @@ def _corrupt(store: ObjectStore, key: str, problem: str) -> CorruptRecord:
     )
 
 
-def _tolerant(on_corrupt: OnCorrupt | None, read: Callable[[str], T], key: str) -> T | None:
+def tolerant(on_corrupt: OnCorrupt | None, read: Callable[[str], T], key: str) -> T | None:
     """``read(key)``; a :class:`CorruptRecord` goes to ``on_corrupt`` (then None) if given."""
     try:
         return read(key)
@@ -565,7 +565,7 @@ class Catalog:
         result = {}
         for key in keys:
             try:
-                owner = _tolerant(on_corrupt, self._pointer, key)
+                owner = tolerant(on_corrupt, self._pointer, key)
             except ObjectNotFound:
                 continue
             if owner is not None:
@@ -634,7 +634,7 @@ class Catalog:
         prefix = layout.names_prefix(project, name)
         ids = []
         for key in self.direct_keys(prefix):
-            owner = _tolerant(on_corrupt, self._claimed_by, key)
+            owner = tolerant(on_corrupt, self._claimed_by, key)
             if owner and owner not in ids:
                 ids.append(owner)
         return ids
@@ -652,7 +652,7 @@ class Catalog:
             ids = [
                 i for i in self.dataset_version_ids(project, name, on_corrupt) if i not in deleted
             ]
-            found = (_tolerant(on_corrupt, self._find_live, i) for i in ids)
+            found = (tolerant(on_corrupt, self._find_live, i) for i in ids)
             records = [r for r in found if r is not None]
         else:
             records = self.versions(self.all_version_ids(), on_corrupt)

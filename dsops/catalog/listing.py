@@ -12,15 +12,15 @@ costs requests, never a hidden or a deleted version.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from dsops import layout
 from dsops.catalog import semver
-from dsops.catalog.catalog import Catalog, is_cleared, version_id_in
+from dsops.catalog.catalog import Catalog, OnCorrupt, is_cleared, tolerant, version_id_in
 from dsops.catalog.records import VersionRecord, is_version_id, now_iso
 from dsops.catalog.refs import check_alias
 from dsops.catalog.state import VersionState, parse_state, read_state
@@ -39,8 +39,6 @@ from dsops.storage import ObjectStore, dump_json
 
 INDEX_FORMAT = 1
 _REFRESH_ATTEMPTS = 5
-OnCorrupt = Callable[[CorruptRecord], None]
-T = TypeVar("T")
 Key = tuple[str, str]
 
 
@@ -240,16 +238,6 @@ def _look(
     return seen
 
 
-def _tolerant(on_corrupt: OnCorrupt | None, read: Callable[[str], T], key: str) -> T | None:
-    try:
-        return read(key)
-    except CorruptRecord as exc:
-        if on_corrupt is None:
-            raise
-        on_corrupt(exc)
-        return None
-
-
 def _alias_target(catalog: Catalog, key: str) -> str | None:
     """The id an alias names (None: cleared or gone); a corrupt one raises."""
     try:
@@ -278,7 +266,7 @@ def _resolve(
         else:
             claim = layout.name_key(project, name, label)
             try:
-                owner = _tolerant(on_corrupt, catalog._pointer, claim)
+                owner = tolerant(on_corrupt, catalog._pointer, claim)
             except ObjectNotFound:
                 owner = None
         if owner is not None:
@@ -292,7 +280,7 @@ def _resolve(
         if cached_record is not None and not fresh_record:
             record = cached_record[1]
         else:
-            found_record = _tolerant(on_corrupt, catalog.stored_record, owner)
+            found_record = tolerant(on_corrupt, catalog.stored_record, owner)
             if found_record is None:
                 continue
             record = found_record
@@ -304,7 +292,7 @@ def _resolve(
         if cached_state is not None and cached_state[0] == state_etag:
             new.states[owner] = cached_state
             continue
-        state = _tolerant(on_corrupt, partial(read_state, catalog.store), owner)
+        state = tolerant(on_corrupt, partial(read_state, catalog.store), owner)
         if state is not None:
             new.states[owner] = (state_etag, state)
     for alias, etag in sorted(seen.refs.get(key, {}).items()):
@@ -313,7 +301,7 @@ def _resolve(
             new.aliases[alias] = cached_alias
             continue
         ref = layout.ref_key(project, name, alias)
-        found = _tolerant(on_corrupt, partial(_alias_target_box, catalog), ref)
+        found = tolerant(on_corrupt, partial(_alias_target_box, catalog), ref)
         if found is not None:
             new.aliases[alias] = (etag, found[0])
     return new

@@ -1,18 +1,39 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from dsops import Store
+from tests.moto_s3 import KEYS, moto_server, new_bucket
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     """A fresh local store with its own cache."""
     return Store(str(tmp_path / "store"), cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto S3 server for the module (files that need one define their own too)."""
+    yield from moto_server()
+
+
+@pytest.fixture(params=["local", "s3"])
+def either_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The same test on a local store and on S3 (moto)."""
+    if request.param == "local":
+        return Store(str(tmp_path / "store"), cache_dir=tmp_path / "cache")
+    endpoint = request.getfixturevalue("moto_endpoint")
+    return Store(
+        f"s3://{new_bucket(endpoint)}/root",
+        cache_dir=tmp_path / "cache",
+        endpoint_url=endpoint,
+        **KEYS,
+    )
 
 
 @pytest.fixture(autouse=True)

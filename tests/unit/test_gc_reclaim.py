@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -22,28 +22,9 @@ from dsops import Dataset, Store, layout
 from dsops.errors import VersionDeleted
 from dsops.gc import collect_garbage
 from tests.helpers import random_tree, snapshot, write_tree
-from tests.moto_s3 import KEYS, moto_server, new_bucket
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 24 * 3600
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    yield from moto_server()
-
-
-@pytest.fixture(params=["local", "s3"])
-def gstore(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "local":
-        return Store(str(tmp_path / "store"), cache_dir=tmp_path / "cache")
-    endpoint = request.getfixturevalue("moto_endpoint")
-    return Store(
-        f"s3://{new_bucket(endpoint)}/root",
-        cache_dir=tmp_path / "cache",
-        endpoint_url=endpoint,
-        **KEYS,
-    )
 
 
 def cold(store: Store, tmp_path: Path, name: str = "cold") -> Store:
@@ -87,19 +68,19 @@ def verify_all_live(store: Store) -> None:
 
 
 def test_gc_after_deleting_a_parent_keeps_the_child_byte_for_byte(
-    gstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
     src = tmp_path / "src"
-    ids = chain(gstore, src, 3)
+    ids = chain(either_store, src, 3)
     expected = snapshot(src)
-    changes_before = Dataset.get(ids[2], store=gstore).changes()
-    Dataset.delete(ids[1], force=True, store=gstore)
+    changes_before = Dataset.get(ids[2], store=either_store).changes()
+    Dataset.delete(ids[1], force=True, store=either_store)
 
-    result = collect_garbage(gstore, grace_seconds=0)
+    result = collect_garbage(either_store, grace_seconds=0)
     # The parent's pack also holds files the child still has: kept whole, and the
     # parent's own "changing.txt" is reported as held.
     assert result.objects == [] and result.held_bytes == len("version 1 " * 50)
-    reader = cold(gstore, tmp_path)
+    reader = cold(either_store, tmp_path)
     child = Dataset.get(ids[2], store=reader)
     assert snapshot(child.get_mutable_local_copy(tmp_path / "copy")) == expected
     assert child.verify(deep=True)
@@ -151,51 +132,53 @@ def test_a_draft_whose_parent_was_deleted_finalizes_after_gc(store: Store, tmp_p
 # --- reclaiming ---------------------------------------------------------------------------
 
 
-def test_gc_frees_at_least_90_percent_of_a_deleted_dataset(gstore: Store, tmp_path: Path) -> None:
-    keep = chain(gstore, tmp_path / "keep", 2, name="keep", seed=100)
-    before = content_bytes(gstore)
+def test_gc_frees_at_least_90_percent_of_a_deleted_dataset(
+    either_store: Store, tmp_path: Path
+) -> None:
+    keep = chain(either_store, tmp_path / "keep", 2, name="keep", seed=100)
+    before = content_bytes(either_store)
     big = tmp_path / "big"
     for n in range(3):
         random_tree(big / f"v{n}", 60, seed=200 + n, max_size=20_000)
         write_tree(big, {"large.bin": os.urandom(5 * 1024 * 1024)})  # a whole object
-        ds = Dataset.create("team", "big", store=gstore)
+        ds = Dataset.create("team", "big", store=either_store)
         ds.add_files(big)
         big_id = ds.finalize()
-        Dataset.get(big_id, store=gstore).set_metadata({"n": n}, name="stats")
-    big_bytes = content_bytes(gstore) - before
+        Dataset.get(big_id, store=either_store).set_metadata({"n": n}, name="stats")
+    big_bytes = content_bytes(either_store) - before
     deleted = Dataset.delete(
-        project="team", name="big", entire_dataset=True, force=True, store=gstore
+        project="team", name="big", entire_dataset=True, force=True, store=either_store
     )
 
-    result = collect_garbage(gstore, grace_seconds=0)
+    result = collect_garbage(either_store, grace_seconds=0)
     assert result.freed_bytes >= 0.9 * big_bytes
-    assert content_bytes(gstore) <= before + 0.1 * big_bytes
+    assert content_bytes(either_store) <= before + 0.1 * big_bytes
     assert sorted(result.deleted_manifests) == sorted(d["id"] for d in deleted)
     for gone in deleted:
-        assert not gstore.backend.exists(layout.manifest_key(gone["id"]))
-        assert not gstore.backend.exists(layout.state_key(gone["id"]))
-        assert gstore.backend.exists(layout.tombstone_key(gone["id"]))  # the record stays
+        assert not either_store.backend.exists(layout.manifest_key(gone["id"]))
+        assert not either_store.backend.exists(layout.state_key(gone["id"]))
+        assert either_store.backend.exists(layout.tombstone_key(gone["id"]))  # the record stays
     assert result.to_dict()["deleted_manifests"] == result.deleted_manifests
-    reader = cold(gstore, tmp_path)
+    reader = cold(either_store, tmp_path)
     verify_all_live(reader)
     assert [v["id"] for v in Dataset.list(store=reader)] == keep
-    again = collect_garbage(gstore, grace_seconds=0)
+    again = collect_garbage(either_store, grace_seconds=0)
     assert again.objects == [] and again.deleted_manifests == []
 
 
 def test_labels_of_deleted_versions_survive_gc_and_are_never_reused(
-    gstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(gstore, tmp_path / "src", 2)
-    Dataset.delete(ids[1], store=gstore)
-    result = collect_garbage(gstore, grace_seconds=0)
+    ids = chain(either_store, tmp_path / "src", 2)
+    Dataset.delete(ids[1], store=either_store)
+    result = collect_garbage(either_store, grace_seconds=0)
     assert result.claims == []
-    assert gstore.backend.exists(layout.name_key("team", "daily", "1.0.1"))
-    again = Dataset.create("team", "daily", parents=[ids[0]], store=gstore)
+    assert either_store.backend.exists(layout.name_key("team", "daily", "1.0.1"))
+    again = Dataset.create("team", "daily", parents=[ids[0]], store=either_store)
     again.finalize()
     assert again.version == "1.0.2"
     with pytest.raises(VersionDeleted):
-        Dataset.get("team/daily@1.0.1", store=gstore)
+        Dataset.get("team/daily@1.0.1", store=either_store)
 
 
 def test_claims_of_a_renamed_dataset_survive_gc(store: Store, tmp_path: Path) -> None:
@@ -213,19 +196,19 @@ def test_claims_of_a_renamed_dataset_survive_gc(store: Store, tmp_path: Path) ->
 
 
 def test_metadata_of_live_versions_survives_gc_and_that_of_deleted_ones_is_freed(
-    gstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(gstore, tmp_path / "src", 2)
+    ids = chain(either_store, tmp_path / "src", 2)
     frame = pd.DataFrame({"x": [1, 2, 3]})
-    Dataset.get(ids[0], store=gstore).set_metadata(frame, name="table")
-    Dataset.get(ids[1], store=gstore).set_metadata(b"doomed bytes " * 100, name="blob")
-    Dataset.delete(ids[1], store=gstore)
-    result = collect_garbage(gstore, grace_seconds=0)
-    reader = cold(gstore, tmp_path)
+    Dataset.get(ids[0], store=either_store).set_metadata(frame, name="table")
+    Dataset.get(ids[1], store=either_store).set_metadata(b"doomed bytes " * 100, name="blob")
+    Dataset.delete(ids[1], store=either_store)
+    result = collect_garbage(either_store, grace_seconds=0)
+    reader = cold(either_store, tmp_path)
     pd.testing.assert_frame_equal(Dataset.get(ids[0], store=reader).get_metadata("table"), frame)
     blob = [k for k in result.objects if k.startswith("objects/")]
     assert len(blob) == 1  # the deleted version's metadata value
-    assert not gstore.backend.exists(layout.state_key(ids[1]))
+    assert not either_store.backend.exists(layout.state_key(ids[1]))
 
 
 def test_metadata_of_a_live_draft_survives_gc(store: Store, tmp_path: Path) -> None:
@@ -300,41 +283,41 @@ def test_gc_completes_an_interrupted_delete(
 
 
 def test_held_bytes_report_the_dead_part_of_a_partly_live_pack(
-    gstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
     src = write_tree(tmp_path / "src", {"a.txt": "A" * 1000, "b.txt": "B" * 700, "c.txt": "C"})
-    first = Dataset.create("team", "daily", store=gstore)
+    first = Dataset.create("team", "daily", store=either_store)
     first.add_files(src)
     first.finalize()
-    child = Dataset.create("team", "daily", parents=[first.id], store=gstore)
+    child = Dataset.create("team", "daily", parents=[first.id], store=either_store)
     child.remove_files("b.txt")
     child.finalize()
-    [pack] = gstore.backend.list_keys("packs/")
-    Dataset.delete(first.id, force=True, store=gstore)
+    [pack] = either_store.backend.list_keys("packs/")
+    Dataset.delete(first.id, force=True, store=either_store)
 
-    result = collect_garbage(gstore, grace_seconds=0)
+    result = collect_garbage(either_store, grace_seconds=0)
     assert result.objects == []  # the pack holds live rows: it cannot go
     assert result.held_bytes == 700 and result.held_packs == 1
     assert result.to_dict()["held_bytes"] == 700
-    assert gstore.backend.exists(pack)
-    assert snapshot(Dataset.get(child.id, store=cold(gstore, tmp_path)).get_local_copy()) == {
+    assert either_store.backend.exists(pack)
+    assert snapshot(Dataset.get(child.id, store=cold(either_store, tmp_path)).get_local_copy()) == {
         "a.txt": b"A" * 1000,
         "c.txt": b"C",
     }
 
 
 def test_dry_run_changes_nothing_and_reports_what_gc_then_removes(
-    gstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(gstore, tmp_path / "src", 3)
-    Dataset.get(ids[2], store=gstore).set_metadata({"k": 1})
-    Dataset.delete(ids[2], store=gstore)
-    Dataset.delete(ids[0], force=True, store=gstore)
-    before = everything(gstore)
-    preview = collect_garbage(gstore, grace_seconds=0, dry_run=True)
-    assert everything(gstore) == before
+    ids = chain(either_store, tmp_path / "src", 3)
+    Dataset.get(ids[2], store=either_store).set_metadata({"k": 1})
+    Dataset.delete(ids[2], store=either_store)
+    Dataset.delete(ids[0], force=True, store=either_store)
+    before = everything(either_store)
+    preview = collect_garbage(either_store, grace_seconds=0, dry_run=True)
+    assert everything(either_store) == before
     assert preview.dry_run and preview.objects and preview.deleted_manifests == [ids[2]]
-    result = collect_garbage(gstore, grace_seconds=0)
+    result = collect_garbage(either_store, grace_seconds=0)
     assert sorted(result.objects) == sorted(preview.objects)
     assert result.freed_bytes == preview.freed_bytes
     assert result.held_bytes == preview.held_bytes

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,25 +31,6 @@ from dsops.errors import (
 )
 from dsops.hashing import hash_bytes
 from tests.helpers import snapshot, write_tree
-from tests.moto_s3 import KEYS, moto_server, new_bucket
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    yield from moto_server()
-
-
-@pytest.fixture(params=["local", "s3"])
-def lstore(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "local":
-        return Store(str(tmp_path / "store"), cache_dir=tmp_path / "cache")
-    endpoint = request.getfixturevalue("moto_endpoint")
-    return Store(
-        f"s3://{new_bucket(endpoint)}/root",
-        cache_dir=tmp_path / "cache",
-        endpoint_url=endpoint,
-        **KEYS,
-    )
 
 
 def chain(store: Store, tmp_path: Path, count: int, name: str = "daily") -> list[str]:
@@ -73,18 +53,18 @@ def versions(store: Store, name: str = "daily") -> list[str]:
 
 
 def test_deleting_a_parent_keeps_the_child_reading_back_exactly(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(lstore, tmp_path, 3)
-    before = snapshot(Dataset.get(ids[2], store=lstore).get_local_copy())
+    ids = chain(either_store, tmp_path, 3)
+    before = snapshot(Dataset.get(ids[2], store=either_store).get_local_copy())
     with pytest.raises(ProtectedVersion, match="parent of 1 version"):
-        Dataset.delete(ids[1], store=lstore)
-    assert versions(lstore) == ["1.0.0", "1.0.1", "1.0.2"]  # refused: nothing changed
+        Dataset.delete(ids[1], store=either_store)
+    assert versions(either_store) == ["1.0.0", "1.0.1", "1.0.2"]  # refused: nothing changed
 
-    [gone] = Dataset.delete(ids[1], force=True, store=lstore)
+    [gone] = Dataset.delete(ids[1], force=True, store=either_store)
     assert gone["ref"] == "team/daily@1.0.1"
-    assert versions(lstore) == ["1.0.0", "1.0.2"]
-    fresh = Store(lstore.url, cache_dir=tmp_path / "cold-cache", **lstore.options)
+    assert versions(either_store) == ["1.0.0", "1.0.2"]
+    fresh = Store(either_store.url, cache_dir=tmp_path / "cold-cache", **either_store.options)
     child = Dataset.get(ids[2], store=fresh)
     assert snapshot(child.get_mutable_local_copy(tmp_path / "copy")) == before
     assert child.verify(deep=True)
@@ -95,21 +75,21 @@ def test_deleting_a_parent_keeps_the_child_reading_back_exactly(
 
 
 def test_a_deleted_version_no_longer_resolves_and_its_label_is_never_reused(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(lstore, tmp_path, 2)
-    Dataset.delete("team/daily@1.0.1", store=lstore)
+    ids = chain(either_store, tmp_path, 2)
+    Dataset.delete("team/daily@1.0.1", store=either_store)
     for ref in (ids[1], "team/daily@1.0.1"):
         with pytest.raises(VersionDeleted, match="was deleted") as caught:
-            Dataset.get(ref, store=lstore)
+            Dataset.get(ref, store=either_store)
         assert isinstance(caught.value, LookupError)
     # latest moved back to the highest remaining version
-    assert Dataset.get("team/daily@latest", store=lstore).id == ids[0]
-    again = Dataset.create("team", "daily", parents=["latest"], store=lstore)
+    assert Dataset.get("team/daily@latest", store=either_store).id == ids[0]
+    again = Dataset.create("team", "daily", parents=["latest"], store=either_store)
     again.finalize()
     assert again.version == "1.0.2"
     with pytest.raises(VersionDeleted):
-        Dataset.delete(ids[1], store=lstore)
+        Dataset.delete(ids[1], store=either_store)
 
 
 def test_a_long_lived_store_sees_a_delete_made_elsewhere(
@@ -127,57 +107,59 @@ def test_a_long_lived_store_sees_a_delete_made_elsewhere(
 
 
 def test_delete_refuses_published_and_aliased_versions_unless_forced(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    first, second = chain(lstore, tmp_path, 2, name="solo")[0], None
-    ds = Dataset.get(first, store=lstore)
+    first, second = chain(either_store, tmp_path, 2, name="solo")[0], None
+    ds = Dataset.get(first, store=either_store)
     ds.publish()
-    assert ds.is_published and Dataset.get(first, store=lstore).is_published
+    assert ds.is_published and Dataset.get(first, store=either_store).is_published
     with pytest.raises(ProtectedVersion, match="published"):
-        Dataset.delete(first, store=lstore)
-    second = Dataset.create("team", "other", store=lstore)
+        Dataset.delete(first, store=either_store)
+    second = Dataset.create("team", "other", store=either_store)
     second.finalize(alias="prod")
     with pytest.raises(ProtectedVersion, match="prod"):
-        Dataset.delete(second.id, store=lstore)
-    Dataset.delete(second.id, force=True, store=lstore)
+        Dataset.delete(second.id, store=either_store)
+    Dataset.delete(second.id, force=True, store=either_store)
     with pytest.raises(VersionNotFound, match="cleared"):
-        Dataset.get("team/other@prod", store=lstore)
+        Dataset.get("team/other@prod", store=either_store)
     with pytest.raises(VersionNotFound):
-        Dataset.get("team/other@latest", store=lstore)
-    assert [h["version_id"] for h in Dataset.get(first, store=lstore).alias_history("latest")]
+        Dataset.get("team/other@latest", store=either_store)
+    assert [h["version_id"] for h in Dataset.get(first, store=either_store).alias_history("latest")]
 
 
 def test_delete_of_missing_things_is_a_clear_error_that_changes_nothing(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    chain(lstore, tmp_path, 1)
-    draft = Dataset.create("team", "daily", store=lstore)
-    keys = sorted(lstore.backend.list_keys())
+    chain(either_store, tmp_path, 1)
+    draft = Dataset.create("team", "daily", store=either_store)
+    keys = sorted(either_store.backend.list_keys())
     with pytest.raises(VersionNotFound, match="No finalized version"):
-        Dataset.delete("f" * 32, store=lstore)
+        Dataset.delete("f" * 32, store=either_store)
     with pytest.raises(VersionNotFound, match="open draft"):
-        Dataset.delete(draft.id, store=lstore)
+        Dataset.delete(draft.id, store=either_store)
     with pytest.raises(VersionNotFound, match="does not exist"):
-        Dataset.delete("team/daily@9.9.9", store=lstore)
+        Dataset.delete("team/daily@9.9.9", store=either_store)
     with pytest.raises(ConfigError, match="entire_dataset"):
-        Dataset.delete(store=lstore)
+        Dataset.delete(store=either_store)
     with pytest.raises(ProtectedVersion, match="force"):
-        Dataset.delete(project="team", name="daily", entire_dataset=True, store=lstore)
-    assert sorted(lstore.backend.list_keys()) == keys
+        Dataset.delete(project="team", name="daily", entire_dataset=True, store=either_store)
+    assert sorted(either_store.backend.list_keys()) == keys
 
 
-def test_delete_entire_dataset(lstore: Store, tmp_path: Path) -> None:
-    chain(lstore, tmp_path, 3)
-    keep = chain(lstore, tmp_path, 1, name="keep")
+def test_delete_entire_dataset(either_store: Store, tmp_path: Path) -> None:
+    chain(either_store, tmp_path, 3)
+    keep = chain(either_store, tmp_path, 1, name="keep")
     deleted = Dataset.delete(
-        project="team", name="daily", entire_dataset=True, force=True, store=lstore
+        project="team", name="daily", entire_dataset=True, force=True, store=either_store
     )
     assert [d["version"] for d in deleted] == ["1.0.2", "1.0.1", "1.0.0"]
-    assert [v["id"] for v in Dataset.list(store=lstore)] == keep
+    assert [v["id"] for v in Dataset.list(store=either_store)] == keep
     with pytest.raises(VersionNotFound):
-        Dataset.get("team/daily@latest", store=lstore)
+        Dataset.get("team/daily@latest", store=either_store)
     with pytest.raises(DatasetNotFound):
-        Dataset.delete(project="team", name="daily", entire_dataset=True, force=True, store=lstore)
+        Dataset.delete(
+            project="team", name="daily", entire_dataset=True, force=True, store=either_store
+        )
 
 
 def test_an_interrupted_delete_is_completed_by_running_it_again(
@@ -207,25 +189,25 @@ def test_an_interrupted_delete_is_completed_by_running_it_again(
 
 
 def test_prune_a_six_version_chain_keeps_the_newest_the_aliased_and_the_published(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ids = chain(lstore, tmp_path, 6)
-    Dataset.get(ids[1], store=lstore).set_alias("golden")
-    Dataset.get(ids[0], store=lstore).publish()
-    planned = Dataset.prune("team", "daily", keep_last=2, dry_run=True, store=lstore)
+    ids = chain(either_store, tmp_path, 6)
+    Dataset.get(ids[1], store=either_store).set_alias("golden")
+    Dataset.get(ids[0], store=either_store).publish()
+    planned = Dataset.prune("team", "daily", keep_last=2, dry_run=True, store=either_store)
     assert [v["version"] for v in planned] == ["1.0.2", "1.0.3"]
-    assert versions(lstore) == [f"1.0.{n}" for n in range(6)]  # dry run: nothing deleted
-    pruned = Dataset.prune("team", "daily", keep_last=2, store=lstore)
+    assert versions(either_store) == [f"1.0.{n}" for n in range(6)]  # dry run: nothing deleted
+    pruned = Dataset.prune("team", "daily", keep_last=2, store=either_store)
     assert [v["id"] for v in pruned] == [ids[2], ids[3]]
-    assert versions(lstore) == ["1.0.0", "1.0.1", "1.0.4", "1.0.5"]
-    newest = Dataset.get("team/daily@latest", store=lstore)
+    assert versions(either_store) == ["1.0.0", "1.0.1", "1.0.4", "1.0.5"]
+    newest = Dataset.get("team/daily@latest", store=either_store)
     assert newest.id == ids[5] and newest.verify(deep=True)
     assert len(newest.list_files()) == 6
     # keep_aliases=False lets the aliased one go; published stays.
-    again = Dataset.prune("team", "daily", keep_last=2, keep_aliases=False, store=lstore)
+    again = Dataset.prune("team", "daily", keep_last=2, keep_aliases=False, store=either_store)
     assert [v["version"] for v in again] == ["1.0.1"]
     with pytest.raises(VersionNotFound):
-        Dataset.get("team/daily@golden", store=lstore)
+        Dataset.get("team/daily@golden", store=either_store)
 
 
 def test_prune_keep_within_and_bad_input(store: Store, tmp_path: Path) -> None:
@@ -259,22 +241,22 @@ def test_parse_duration() -> None:
 
 
 def test_description_and_tags_change_on_drafts_and_versions_and_show_in_listings(
-    lstore: Store,
+    either_store: Store,
 ) -> None:
-    ds = Dataset.create("team", "tagged", store=lstore, tags=["raw"], description="first")
+    ds = Dataset.create("team", "tagged", store=either_store, tags=["raw"], description="first")
     ds.set_description("draft text")
     assert ds.add_tags("cats", "raw") == ["raw", "cats"]
     ds.finalize()
-    reopened = Dataset.get(ds.id, store=lstore)
+    reopened = Dataset.get(ds.id, store=either_store)
     assert (reopened.description, reopened.tags) == ("draft text", ["raw", "cats"])
     reopened.remove_tags("raw")
     reopened.set_description("final text")
-    [row] = Dataset.list(tags=["cats"], store=lstore)
+    [row] = Dataset.list(tags=["cats"], store=either_store)
     assert (row["description"], row["tags"]) == ("final text", ["cats"])
-    assert Dataset.list(tags=["raw"], store=lstore) == []
-    assert Dataset.get(ds.id, store=lstore).to_dict()["tags"] == ["cats"]
+    assert Dataset.list(tags=["raw"], store=either_store) == []
+    assert Dataset.get(ds.id, store=either_store).to_dict()["tags"] == ["cats"]
     # the record itself is untouched
-    stored = json.loads(lstore.backend.get(layout.version_key(ds.id)))
+    stored = json.loads(either_store.backend.get(layout.version_key(ds.id)))
     assert (stored["description"], stored["tags"]) == ("first", ["raw"])
     for bad in ("", " padded", "a/b", "x" * 200, "bell\x07"):
         with pytest.raises(ConfigError, match="Invalid tag"):
@@ -329,9 +311,9 @@ def test_list_search_filters(store: Store) -> None:
 
 
 def test_metadata_round_trips_each_kind_on_drafts_and_versions(
-    lstore: Store, tmp_path: Path
+    either_store: Store, tmp_path: Path
 ) -> None:
-    ds = Dataset.create("team", "meta", store=lstore)
+    ds = Dataset.create("team", "meta", store=either_store)
     frame = pd.DataFrame({"label": ["cat", "dog"], "count": [3, 4]})
     ds.set_metadata(frame, name="stats")
     ds.finalize()
@@ -340,7 +322,9 @@ def test_metadata_round_trips_each_kind_on_drafts_and_versions(
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"from a file")
     ds.set_metadata(notes, name="notes")
-    again = Dataset.get(ds.id, store=Store(lstore.url, cache_dir=tmp_path / "c", **lstore.options))
+    again = Dataset.get(
+        ds.id, store=Store(either_store.url, cache_dir=tmp_path / "c", **either_store.options)
+    )
     pd.testing.assert_frame_equal(again.get_metadata("stats"), frame)
     assert again.get_metadata() == {"classes": ["cat", "dog"], "n": 2, "nested": {"ok": True}}
     assert again.get_metadata("blob") == b"\x00\x01raw"
@@ -381,12 +365,12 @@ def test_corrupted_metadata_bytes_are_refused(store: Store) -> None:
 # --- rename and move ------------------------------------------------------------------
 
 
-def test_rename_moves_every_version_label_and_alias(lstore: Store, tmp_path: Path) -> None:
-    ids = chain(lstore, tmp_path, 3)
-    Dataset.get(ids[0], store=lstore).set_alias("golden")
-    result = Dataset.rename("team", "daily", "weekly", store=lstore)
+def test_rename_moves_every_version_label_and_alias(either_store: Store, tmp_path: Path) -> None:
+    ids = chain(either_store, tmp_path, 3)
+    Dataset.get(ids[0], store=either_store).set_alias("golden")
+    result = Dataset.rename("team", "daily", "weekly", store=either_store)
     assert result["to"] == {"project": "team", "name": "weekly"}
-    other = Store(lstore.url, cache_dir=tmp_path / "other", **lstore.options)
+    other = Store(either_store.url, cache_dir=tmp_path / "other", **either_store.options)
     assert Dataset.get("team/weekly@1.0.1", store=other).id == ids[1]
     assert Dataset.get("team/weekly@golden", store=other).id == ids[0]
     assert Dataset.get("team/weekly@latest", store=other).id == ids[2]
